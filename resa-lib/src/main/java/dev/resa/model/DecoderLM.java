@@ -1,0 +1,320 @@
+package dev.resa.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * A Qwen2 / Llama decoder-only language model written directly on DJL NDArrays, top to bottom:
+ *
+ * <pre>
+ *   h = embed(tokens)                                   hook "embed"
+ *   for each layer l:
+ *     a = attn(rmsnorm(h))       GQA + RoPE + causal    hook "layers.l.attn"
+ *     h = h + a
+ *     m = mlp(rmsnorm(h))        SwiGLU                 hook "layers.l.mlp"
+ *     h = h + m                                         hook "layers.l"  (the residual stream)
+ *   logits = lm_head(rmsnorm(h))
+ * </pre>
+ *
+ * Shapes use B = batch, T = new tokens, S = keys attended (cache + new), D = hidden, H = query heads,
+ * K = key/value heads, G = H / K, E = head dim, V = vocab.
+ *
+ * <p>A forward can stop after layer N ({@link Options#stopAfter}) to capture activations cheaply, and can start
+ * from layer N's input ({@link #resume}) so that Stage II runs a frozen prefix once.
+ */
+public final class DecoderLM implements AutoCloseable {
+  private final ModelConfig config;
+  private final Weights weights;
+  private final NDManager buffers;
+  private final NDArray ropeCos; // [maxPositions, E/2]
+  private final NDArray ropeSin; // [maxPositions, E/2]
+  private Adapter adapter;
+  private boolean adapterEnabled = true;
+
+  public DecoderLM(ModelConfig config, Weights weights) {
+    this.config = config;
+    this.weights = weights;
+    for (String name : Weights.names(config)) {
+      Shape want = Weights.expectedShape(config, name);
+      if (!weights.contains(name)) throw new IllegalArgumentException("missing weight '" + name + "'");
+      Shape got = weights.get(name).getShape();
+      if (!got.equals(want)) {
+        throw new IllegalArgumentException("weight '" + name + "' has shape " + got + " but the config implies " + want);
+      }
+    }
+    this.buffers = weights.manager().newSubManager();
+    DataType dtype = weights.get("model.embed_tokens.weight").getDataType();
+    int half = config.headDim() / 2;
+    float[] cos = new float[config.maxPositions() * half];
+    float[] sin = new float[cos.length];
+    for (int p = 0; p < config.maxPositions(); p++) {
+      for (int i = 0; i < half; i++) {
+        double angle = p * Math.pow(config.ropeTheta(), -2.0 * i / config.headDim());
+        cos[p * half + i] = (float) Math.cos(angle);
+        sin[p * half + i] = (float) Math.sin(angle);
+      }
+    }
+    this.ropeCos = buffers.create(cos, new Shape(config.maxPositions(), half)).toType(dtype, false);
+    this.ropeSin = buffers.create(sin, new Shape(config.maxPositions(), half)).toType(dtype, false);
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public Weights weights() {
+    return weights;
+  }
+
+  public NDManager manager() {
+    return weights.manager();
+  }
+
+  /** Installs (or removes, with null) an adapter such as LoRA; it is applied while enabled. */
+  public void setAdapter(Adapter adapter) {
+    this.adapter = adapter;
+  }
+
+  public Adapter adapter() {
+    return adapter;
+  }
+
+  /** Turns the adapter off until the returned handle is closed (the teacher pass of SAE-Tuning). */
+  public AutoCloseable disableAdapter() {
+    boolean before = adapterEnabled;
+    adapterEnabled = false;
+    return () -> adapterEnabled = before;
+  }
+
+  /**
+   * A per-step scope: arrays derived from weights, RoPE tables and adapter parameters land here and are freed on
+   * close. Wrap every training step and decode step in one so native memory stays flat.
+   */
+  public NDManager stepScope() {
+    NDManager step = weights.stepScope();
+    ropeCos.tempAttach(step);
+    ropeSin.tempAttach(step);
+    if (adapter != null) for (NDArray p : adapter.parameters()) p.tempAttach(step);
+    return step;
+  }
+
+  /** Per-call options; every field is optional. */
+  public static final class Options {
+    Hooks hooks = Hooks.NONE;
+    int stopAfter = -1;
+    KvCache cache;
+    NDArray positions;
+    NDArray padMask;
+
+    public Options hooks(Hooks h) {
+      this.hooks = h;
+      return this;
+    }
+
+    /** Stop after decoder layer {@code layer} and return its output (no final norm, no logits). */
+    public Options stopAfter(int layer) {
+      this.stopAfter = layer;
+      return this;
+    }
+
+    /** Decode incrementally against {@code cache} (keys/values of earlier tokens). */
+    public Options cache(KvCache c) {
+      this.cache = c;
+      return this;
+    }
+
+    /** Position ids [B, T] (int64) when rows are left-padded; default is 0..T-1 after the cache. */
+    public Options positions(NDArray p) {
+      this.positions = p;
+      return this;
+    }
+
+    /** Key validity [B, T] (1 = real token, 0 = padding) for a padded batch without a cache. */
+    public Options attentionMask(NDArray validity) {
+      this.padMask = validity;
+      return this;
+    }
+  }
+
+  /** What a forward returns: the residual stream where it stopped and, for a full pass, the logits. */
+  public record Output(NDArray hidden, NDArray logits) {}
+
+  /** Logits [B, T, V] for int64 tokens [B, T]. */
+  public NDArray logits(NDArray tokens) {
+    return forward(tokens, new Options()).logits();
+  }
+
+  public Output forward(NDArray tokens, Options o) {
+    o.hooks.validate(config);
+    NDArray h = embed(tokens); // [B, T, D]
+    h = o.hooks.apply("embed", h);
+    return run(h, 0, o);
+  }
+
+  /** Continues a forward from {@code hidden}, the input of layer {@code fromLayer} ([B, T, D]). */
+  public Output resume(NDArray hidden, int fromLayer, Options o) {
+    if (fromLayer < 0 || fromLayer > config.numLayers()) {
+      throw new IllegalArgumentException("layer " + fromLayer + " out of range 0.." + config.numLayers());
+    }
+    o.hooks.validate(config);
+    return run(hidden, fromLayer, o);
+  }
+
+  private Output run(NDArray h, int fromLayer, Options o) {
+    int t = (int) h.getShape().get(1);
+    int past = o.cache == null ? 0 : o.cache.length();
+    NDArray[] rope = ropeAt(o.positions, past, t); // cos, sin: [B|1, 1, T, E/2]
+    NDArray mask = attentionMask(h.getManager(), o, past, t); // [B|1, 1, 1, T, S]
+    int last = o.stopAfter >= 0 ? o.stopAfter : config.numLayers() - 1;
+    for (int l = fromLayer; l <= last; l++) {
+      h = layer(l, h, rope, mask, o);
+    }
+    if (o.cache != null) o.cache.advance(t);
+    if (o.stopAfter >= 0) return new Output(h, null);
+    NDArray x = rmsNorm(h, w("model.norm.weight"));
+    NDArray head = config.tieEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
+    return new Output(h, linear(x, head, null)); // [B, T, V]
+  }
+
+  private NDArray layer(int l, NDArray h, NDArray[] rope, NDArray mask, Options o) {
+    String p = "model.layers." + l + ".";
+    NDArray a = attention(l, rmsNorm(h, w(p + "input_layernorm.weight")), rope, mask, o.cache);
+    a = o.hooks.apply("layers." + l + ".attn", a);
+    h = h.add(a);
+    NDArray m = mlp(p + "mlp.", rmsNorm(h, w(p + "post_attention_layernorm.weight")));
+    m = o.hooks.apply("layers." + l + ".mlp", m);
+    h = h.add(m);
+    return o.hooks.apply("layers." + l, h);
+  }
+
+  NDArray embed(NDArray tokens) {
+    NDArray table = w("model.embed_tokens.weight");
+    return table.getNDArrayInternal().embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(); // [B, T, D]
+  }
+
+  /** RMSNorm: x / sqrt(mean(x^2) + eps) * g, over the last axis. */
+  NDArray rmsNorm(NDArray x, NDArray g) {
+    NDArray rms = x.square().mean(new int[] {-1}, true).add(config.rmsEps()).sqrt(); // [B, T, 1]
+    return x.div(rms).mul(g);
+  }
+
+  private NDArray attention(int l, NDArray x, NDArray[] rope, NDArray mask, KvCache cache) {
+    String p = "model.layers." + l + ".self_attn.";
+    long b = x.getShape().get(0), t = x.getShape().get(1);
+    int heads = config.numHeads(), kvHeads = config.numKvHeads(), e = config.headDim();
+    NDArray q = proj(p + "q_proj", x).reshape(b, t, heads, e).transpose(0, 2, 1, 3); // [B, H, T, E]
+    NDArray k = proj(p + "k_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
+    NDArray v = proj(p + "v_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
+    q = applyRope(q, rope);
+    k = applyRope(k, rope);
+    if (cache != null) {
+      NDArray[] kv = cache.append(l, k, v);
+      k = kv[0]; // [B, K, S, E]
+      v = kv[1];
+    }
+    long s = k.getShape().get(2);
+    NDArray qg = q.reshape(b, kvHeads, config.groupSize(), t, e); // [B, K, G, T, E]
+    NDArray kg = k.expandDims(2); // [B, K, 1, S, E]
+    NDArray vg = v.expandDims(2); // [B, K, 1, S, E]
+    NDArray scores = qg.matMul(kg.swapAxes(-1, -2)).div(Math.sqrt(e)); // [B, K, G, T, S]
+    if (mask != null) scores = scores.add(mask);
+    NDArray out = scores.softmax(-1).matMul(vg); // [B, K, G, T, E]
+    out = out.reshape(b, heads, t, e).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * e); // [B, T, H*E]
+    return proj(p + "o_proj", out); // [B, T, D]
+  }
+
+  /** SwiGLU: down(silu(gate(x)) * up(x)). */
+  private NDArray mlp(String p, NDArray x) {
+    NDArray gate = proj(p + "gate_proj", x); // [B, T, I]
+    NDArray up = proj(p + "up_proj", x); // [B, T, I]
+    NDArray silu = gate.mul(gate.getNDArrayInternal().sigmoid()); // not Activation.silu: keeps dtype for fp64 checks
+    return proj(p + "down_proj", silu.mul(up)); // [B, T, D]
+  }
+
+  /** A linear projection by HF module path, plus the adapter's delta when one is active. */
+  private NDArray proj(String module, NDArray x) {
+    String bias = module + ".bias";
+    NDArray y = linear(x, w(module + ".weight"), weights.contains(bias) ? w(bias) : null);
+    if (adapter != null && adapterEnabled) {
+      NDArray delta = adapter.delta(module, x);
+      if (delta != null) y = y.add(delta);
+    }
+    return y;
+  }
+
+  static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow(); // x W^T + b
+  }
+
+  private NDArray[] ropeAt(NDArray positions, int past, int t) {
+    if (past + t > config.maxPositions()) {
+      throw new IllegalArgumentException("sequence of " + (past + t) + " tokens exceeds max positions " + config.maxPositions());
+    }
+    if (positions == null) {
+      NDIndex rows = new NDIndex("{}:{}", past, past + t);
+      long half = ropeCos.getShape().get(1);
+      return new NDArray[] {ropeCos.get(rows).reshape(1, 1, t, half), ropeSin.get(rows).reshape(1, 1, t, half)};
+    }
+    NDArray cos = ropeCos.get(positions).expandDims(1); // [B, 1, T, E/2]
+    NDArray sin = ropeSin.get(positions).expandDims(1);
+    return new NDArray[] {cos, sin};
+  }
+
+  /** Rotates [B, heads, T, E] by the position angles, in the pairing the checkpoint was trained with. */
+  NDArray applyRope(NDArray x, NDArray[] rope) {
+    NDArray cos = rope[0], sin = rope[1];
+    Shape s = x.getShape();
+    long half = s.get(3) / 2;
+    if (config.rope() == ModelConfig.Rope.HALF) {
+      NDArray x1 = x.get("..., :{}", half); // [B, h, T, E/2]
+      NDArray x2 = x.get("..., {}:", half);
+      return NDArrays.concat(new NDList(x1.mul(cos).sub(x2.mul(sin)), x2.mul(cos).add(x1.mul(sin))), -1);
+    }
+    NDArray pairs = x.reshape(s.get(0), s.get(1), s.get(2), half, 2); // [B, h, T, E/2, 2]
+    NDArray x0 = pairs.get("..., 0");
+    NDArray x1 = pairs.get("..., 1");
+    NDArray r0 = x0.mul(cos).sub(x1.mul(sin));
+    NDArray r1 = x0.mul(sin).add(x1.mul(cos));
+    return NDArrays.stack(new NDList(r0, r1), -1).reshape(s);
+  }
+
+  /** Additive mask [B|1, 1, 1, T, S]: -inf above the causal diagonal and on padded keys. */
+  private NDArray attentionMask(NDManager m, Options o, int past, int t) {
+    int s = past + t;
+    NDArray mask = null;
+    if (t > 1) {
+      NDArray keyPos = m.arange(s).reshape(1, s); // [1, S]
+      NDArray queryPos = m.arange(past, s).reshape(t, 1); // [T, 1]
+      NDArray future = keyPos.gt(queryPos); // [T, S]
+      NDArray zeros = m.zeros(new Shape(t, s), ropeCos.getDataType());
+      NDArray neg = m.full(new Shape(t, s), Float.NEGATIVE_INFINITY, ropeCos.getDataType());
+      mask = NDArrays.where(future, neg, zeros).reshape(1, 1, 1, t, s);
+    }
+    NDArray pad = null;
+    if (o.cache != null) {
+      pad = o.cache.padMask(s);
+    } else if (o.padMask != null) {
+      NDArray valid = o.padMask.toType(DataType.BOOLEAN, false); // [B, S]
+      Shape vs = valid.getShape();
+      NDArray zeros = m.zeros(vs, ropeCos.getDataType());
+      NDArray neg = m.full(vs, Float.NEGATIVE_INFINITY, ropeCos.getDataType());
+      pad = NDArrays.where(valid, zeros, neg).reshape(vs.get(0), 1, 1, 1, s);
+    }
+    if (pad == null) return mask;
+    return mask == null ? pad : mask.add(pad);
+  }
+
+  private NDArray w(String name) {
+    return weights.get(name);
+  }
+
+  @Override
+  public void close() {
+    weights.close();
+  }
+}
