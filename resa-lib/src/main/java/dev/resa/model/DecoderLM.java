@@ -28,6 +28,12 @@ import ai.djl.ndarray.types.Shape;
  * from layer N's input ({@link #resume}) so that Stage II runs a frozen prefix once.
  */
 public final class DecoderLM implements AutoCloseable {
+  /**
+   * Score added for padded keys. Finite on purpose: a padded query sees only padded keys, and -inf there would
+   * turn its softmax into NaN, which then leaks into real rows through 0 * NaN in the value product.
+   */
+  static final float PAD_SCORE = -1e9f;
+
   private final ModelConfig config;
   private final Weights weights;
   private final NDManager buffers;
@@ -110,6 +116,7 @@ public final class DecoderLM implements AutoCloseable {
     KvCache cache;
     NDArray positions;
     NDArray padMask;
+    boolean lastOnly;
 
     public Options hooks(Hooks h) {
       this.hooks = h;
@@ -131,6 +138,12 @@ public final class DecoderLM implements AutoCloseable {
     /** Position ids [B, T] (int64) when rows are left-padded; default is 0..T-1 after the cache. */
     public Options positions(NDArray p) {
       this.positions = p;
+      return this;
+    }
+
+    /** Compute logits for the last position only ([B, 1, V]), as decoding needs. */
+    public Options lastPositionOnly() {
+      this.lastOnly = true;
       return this;
     }
 
@@ -176,7 +189,7 @@ public final class DecoderLM implements AutoCloseable {
     }
     if (o.cache != null) o.cache.advance(t);
     if (o.stopAfter >= 0) return new Output(h, null);
-    NDArray x = rmsNorm(h, w("model.norm.weight"));
+    NDArray x = rmsNorm(o.lastOnly ? h.get(":, -1:, :") : h, w("model.norm.weight"));
     NDArray head = config.tieEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
     return new Output(h, linear(x, head, null)); // [B, T, V]
   }
@@ -283,7 +296,7 @@ public final class DecoderLM implements AutoCloseable {
     return NDArrays.stack(new NDList(r0, r1), -1).reshape(s);
   }
 
-  /** Additive mask [B|1, 1, 1, T, S]: -inf above the causal diagonal and on padded keys. */
+  /** Additive mask [B|1, 1, 1, T, S]: -inf above the causal diagonal, {@link #PAD_SCORE} on padded keys. */
   private NDArray attentionMask(NDManager m, Options o, int past, int t) {
     int s = past + t;
     NDArray mask = null;
@@ -302,7 +315,7 @@ public final class DecoderLM implements AutoCloseable {
       NDArray valid = o.padMask.toType(DataType.BOOLEAN, false); // [B, S]
       Shape vs = valid.getShape();
       NDArray zeros = m.zeros(vs, ropeCos.getDataType());
-      NDArray neg = m.full(vs, Float.NEGATIVE_INFINITY, ropeCos.getDataType());
+      NDArray neg = m.full(vs, PAD_SCORE, ropeCos.getDataType());
       pad = NDArrays.where(valid, zeros, neg).reshape(vs.get(0), 1, 1, 1, s);
     }
     if (pad == null) return mask;

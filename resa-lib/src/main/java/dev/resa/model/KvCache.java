@@ -16,7 +16,7 @@ public final class KvCache implements AutoCloseable {
   private final NDArray[] values;
   private final int capacity;
   private int length;
-  /** [B, capacity] additive mask: 0 where a key is real, -inf where it is left padding. Null when unpadded. */
+  /** [B, capacity] additive mask: 0 where a key is real, {@link DecoderLM#PAD_SCORE} where it is left padding. Null when unpadded. */
   private NDArray padMask;
 
   public KvCache(ModelConfig c, NDManager parent, int batch, int capacity, DataType dtype) {
@@ -43,7 +43,7 @@ public final class KvCache implements AutoCloseable {
   public void setLeftPadding(int[] pads) {
     float[] m = new float[pads.length * capacity];
     for (int b = 0; b < pads.length; b++) {
-      for (int t = 0; t < pads[b]; t++) m[b * capacity + t] = Float.NEGATIVE_INFINITY;
+      for (int t = 0; t < pads[b]; t++) m[b * capacity + t] = DecoderLM.PAD_SCORE;
     }
     if (padMask != null) padMask.close();
     padMask = manager.create(m, new Shape(pads.length, capacity)).toType(keys[0].getDataType(), false);

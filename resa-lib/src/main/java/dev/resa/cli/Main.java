@@ -1,0 +1,39 @@
+package dev.resa.cli;
+
+import dev.resa.core.Djl;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code ./resa} command line: one subcommand per stage of the pipeline, each with {@code --help}. */
+@Command(
+    name = "resa",
+    mixinStandardHelpOptions = true,
+    version = "resa 0.1.0",
+    description = "SAE-Tuning (Resa) on DJL: train SAEs, tune models with them, evaluate, and run the miniature.",
+    synopsisSubcommandLabel = "COMMAND")
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** The command tree; every subcommand is registered here, grouped by pipeline stage. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    // model
+    // activations / sae
+    // tuning
+    // eval
+    // miniature, kernel, bench
+    cl.setUsageHelpAutoWidth(true);
+    return cl;
+  }
+
+  public static void main(String[] args) {
+    Djl.init();
+    int code = commandLine().execute(args);
+    System.exit(code);
+  }
+}
