@@ -23,6 +23,7 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     // model
+    cl.addSubcommand(new GenerateCommand());
     // activations / sae
     // tuning
     // eval
