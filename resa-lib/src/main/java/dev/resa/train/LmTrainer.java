@@ -174,7 +174,9 @@ public final class LmTrainer {
     double lr = schedule.at(step);
     double loss, norm;
     try (NDManager scope = model.stepScope()) {
-      for (NDArray p : params.values()) p.tempAttach(scope); // adapter parameters may live outside the weights
+      for (NDArray p : params.values()) {
+        if (p.getManager() != scope) p.tempAttach(scope); // parameters that live outside the model's weights
+      }
       NDArray tokens = scope.create(batch, new Shape(b, chunkLen)); // [B, L]
       NDArray inputs = tokens.get(":, :-1"); // [B, L-1]
       NDArray targets = tokens.get(":, 1:"); // [B, L-1]
