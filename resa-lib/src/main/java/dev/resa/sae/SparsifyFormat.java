@@ -97,6 +97,18 @@ public final class SparsifyFormat {
     return r.read(m, name);
   }
 
+  /**
+   * Checks that an SAE fits {@code model} at {@code hook}: the point must exist and {@code d_in} must equal the
+   * width there (the hidden size).
+   */
+  public static void requireFits(SparseCoderConfig cfg, dev.resa.model.ModelConfig model, String hook) {
+    dev.resa.model.Hooks.layerOf(hook, model);
+    if (cfg.dIn() != model.hiddenSize()) {
+      throw new IllegalArgumentException("SAE d_in " + cfg.dIn() + " does not match the model's hidden size " + model.hiddenSize()
+          + " at hook point '" + hook + "'");
+    }
+  }
+
   /** Every SAE under {@code out} (one sub-folder per hook point that holds a cfg.json), keyed by folder name. */
   public static Map<String, SparseCoder> readAll(Path out, NDManager manager) throws IOException {
     Map<String, SparseCoder> saes = new TreeMap<>();
