@@ -121,7 +121,7 @@ public final class Equivalence {
         return new Relation(canon, structure(lhs), structure(rhs), lhs);
       }
     }
-    if (WORDS.matcher(s).matches() && s.replaceAll("[^A-Za-z]", "").length() > 1 && !s.matches("[a-z]{2,3}")) {
+    if (WORDS.matcher(s).matches() && s.matches(".*[A-Za-z]{3,}.*")) {
       return new Text(s);
     }
     try {

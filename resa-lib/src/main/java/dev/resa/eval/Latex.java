@@ -42,7 +42,7 @@ public final class Latex {
         .replace("\\Bigl", "").replace("\\Bigr", "").replace("\\big", "").replace("\\Big", "");
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
         .replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom");
-    s = s.replaceAll("\\^\\s*\\{\\s*\\\\circ\\s*\\}|\\^\\s*\\\\circ|\\\\circ|°|\\\\degree", "");
+    s = s.replaceAll("(\\^\\s*\\{\\s*\\\\circ\\s*\\}|\\^\\s*\\\\circ|\\\\circ|°|\\\\degree)\\s*(\\\\mathrm\\{[CF]\\}|[CF](?![A-Za-z]))?", "");
     s = s.replaceAll("\\^\\s*\\{\\s*\\\\prime\\s*\\\\prime\\s*\\}|''", "");
     s = s.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "");
     s = s.replace("{,}", "").replace("\\{,\\}", "");
