@@ -112,7 +112,9 @@ public enum Benchmark {
       case MATH_TRAIN -> {
         int i = 0;
         for (DataFiles.Row r : DataFiles.jsonArray(path)) {
-          out.add(new Problem("train/" + i++, r.string("problem"), List.of(r.string("answer")), List.of(), null));
+          String id = "train/" + i++;
+          if (!r.has("answer") || r.string("answer").isBlank()) continue; // 4 of 7474 have a null or empty answer
+          out.add(new Problem(id, r.string("problem"), List.of(r.string("answer")), List.of(), null));
         }
       }
     }
