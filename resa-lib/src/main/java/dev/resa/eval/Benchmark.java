@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
 /**
@@ -66,7 +66,7 @@ public enum Benchmark {
   /**
    * Loads every problem. {@code choiceSeed} fixes the GPQA option order: as in lighteval, the correct answer is
    * inserted at a random position among the three incorrect ones (kept in file order); the position comes from
-   * {@code new Random(choiceSeed * 1_000_003 + id)}, so a seed gives the same A-D layout on every machine.
+   * {@code new SplittableRandom(choiceSeed * 1_000_003 + id.hashCode())} (well mixed even for neighbouring ids), so a seed gives the same A-D layout on every machine.
    */
   public List<Problem> load(Path dataDir, long choiceSeed) throws IOException {
     Path dir = DataDir.require(dataDir);
@@ -127,7 +127,7 @@ public enum Benchmark {
     String correct = r.string("Correct Answer").strip();
     List<String> options = new ArrayList<>();
     for (int k = 1; k <= 3; k++) options.add(r.string("Incorrect Answer " + k).strip());
-    int at = new Random(seed * 1_000_003L + id.hashCode()).nextInt(4);
+    int at = new SplittableRandom(seed * 1_000_003L + id.hashCode()).nextInt(4);
     options.add(at, correct);
     return new Problem(id, r.string("Question").strip(), List.of(String.valueOf((char) ('A' + at))), options, null);
   }
