@@ -89,13 +89,14 @@ public record Complex(double re, double im) {
   }
 
   /**
-   * Equal within a relative tolerance, so {@code 1.3e-27} and {@code 4.6e-24} differ; against an exact zero the
-   * other side must be below 1e-12 (rounding noise such as {@code sin(pi)}). Infinities equal when identical.
+   * Equal within a relative tolerance, so {@code 1.3e-27} and {@code 4.6e-24} differ. Against an exact zero the
+   * other side must be at most {@code zeroFloor} (pass 1e-12 when rounding noise such as {@code sin(pi)} is
+   * possible, 0 otherwise). Infinities are equal when identical.
    */
-  public boolean near(Complex o, double relTol) {
+  public boolean near(Complex o, double relTol, double zeroFloor) {
     if (isNaN() || o.isNaN()) return false;
     if (isInfinite() || o.isInfinite()) return re == o.re && im == o.im;
-    if (abs() == 0 || o.abs() == 0) return Math.max(abs(), o.abs()) <= 1e-12;
+    if (abs() == 0 || o.abs() == 0) return Math.max(abs(), o.abs()) <= zeroFloor;
     return minus(o).abs() <= relTol * Math.max(abs(), o.abs());
   }
 }

@@ -260,7 +260,8 @@ public final class Equivalence {
     Set<String> vars = new LinkedHashSet<>();
     a.variables(vars);
     b.variables(vars);
-    if (vars.isEmpty()) return a.eval(Map.of()).near(b.eval(Map.of()), REL_TOL);
+    double zeroFloor = inexact(a) || inexact(b) ? 1e-12 : 0;
+    if (vars.isEmpty()) return a.eval(Map.of()).near(b.eval(Map.of()), REL_TOL, zeroFloor);
     Random rng = new Random(20250611L);
     int compared = 0;
     for (int k = 0; k < POINTS; k++) {
@@ -268,10 +269,26 @@ public final class Equivalence {
       for (String v : vars) at.put(v, Complex.real(0.3 + 1.4 * rng.nextDouble()));
       Complex x = a.eval(at), y = b.eval(at);
       if (x.isNaN() && y.isNaN()) continue;
-      if (!x.near(y, REL_TOL)) return false;
+      if (!x.near(y, REL_TOL, zeroFloor)) return false;
       compared++;
     }
     return compared >= 2;
+  }
+
+  /** Whether evaluation can leave rounding noise where the exact value is 0 (functions, pi, e, irrational powers). */
+  private static boolean inexact(Expr e) {
+    if (e instanceof Expr.Fn) return true;
+    if (e instanceof Expr.Num n) return n.value().re() == Math.PI || n.value().re() == Math.E;
+    if (e instanceof Expr.Bin b) {
+      if (b.op() == 'r' || inexact(b.a()) || inexact(b.b())) return true;
+      if (b.op() != '^') return false;
+      Set<String> vars = new LinkedHashSet<>();
+      b.b().variables(vars);
+      if (!vars.isEmpty()) return true;
+      Complex power = b.b().eval(Map.of()); // 10^{-27} is exact enough; 2^{1/2} is not
+      return !(power.isReal() && power.re() == Math.rint(power.re()));
+    }
+    return false;
   }
 
   private static String text(Node n) {

@@ -329,9 +329,27 @@ public final class ExprParser {
       return num(Math.PI);
     }
     char c = s.charAt(pos++);
+    if ((Character.isUpperCase(c) || "fgh".indexOf(c) >= 0) && pos < s.length() && s.charAt(pos) == '(') {
+      // I(0), f(x): function notation, kept as an opaque symbol named by its argument text (never "I times 0")
+      int close = closingParen(pos);
+      if (close > 0) {
+        String name = c + s.substring(pos, close + 1).replace(" ", "");
+        pos = close + 1;
+        return new Expr.Var(name);
+      }
+    }
     if (c == 'i' && !followedBySubscript()) return new Expr.Num(Complex.I);
     if (c == 'e' && !followedBySubscript()) return num(Math.E);
     return variable(String.valueOf(c));
+  }
+
+  private int closingParen(int open) {
+    int depth = 0;
+    for (int i = open; i < s.length(); i++) {
+      if (s.charAt(i) == '(') depth++;
+      else if (s.charAt(i) == ')' && --depth == 0) return i;
+    }
+    return -1;
   }
 
   private boolean followedBySubscript() {

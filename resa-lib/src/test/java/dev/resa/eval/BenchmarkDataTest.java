@@ -33,6 +33,7 @@ class BenchmarkDataTest {
    */
   static final Map<Integer, String> RLLM_DISAGREES = Map.ofEntries(
       Map.entry(57, "other sub-problem (population after 10 years vs doubling time)"),
+      Map.entry(61, "other sub-problem (I(t) = I(0)e^{-t/RC} vs its constant c = I(0))"),
       Map.entry(68, "other sub-problem"), Map.entry(74, "general vs particular solution"),
       Map.entry(75, "other sub-problem"), Map.entry(81, "general vs particular solution"),
       Map.entry(87, "particular vs general solution"), Map.entry(93, "other root"),

@@ -65,6 +65,12 @@ class EquivalenceTest {
       \\infty                            | \\infty
       (-\\infty, 3]                      | (-\\infty,3]
       \\boxed{4}                         | 4
+      \\sin(\\pi)                       | 0
+      \\sqrt{2}^2                        | 2
+      I(0) e^{-t}                        | e^{-t} I(0)
+      1950^\\circ C                      | 1950
+      p - q                              | -q + p
+      52_8                               | 52_{8}
       """)
   void equal(String pred, String ref) {
     assertEquals(true, Equivalence.equal(pred, ref), pred + " vs " + ref);
@@ -92,6 +98,10 @@ class EquivalenceTest {
       -\\infty                           | \\infty
       x > 3                              | x < 3
       a                                  | b
+      0                                  | I(0)
+      0                                  | 2.88e-19
+      1.3 \\times 10^{-27}               | 0
+      x(x+1)                             | x^2
       """)
   void different(String pred, String ref) {
     assertEquals(false, Equivalence.equal(pred, ref), pred + " vs " + ref);
