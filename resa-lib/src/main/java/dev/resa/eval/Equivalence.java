@@ -57,6 +57,9 @@ public final class Equivalence {
 
   private static final String[] RELATIONS = {"\\leq", "\\geq", "\\ne", "\\approx", "\\in", "<=", ">=", "=", "<", ">", "\\lt", "\\gt"};
   private static final Pattern MATRIX = Pattern.compile("^\\\\begin\\{[pbvB]?matrix\\}(.*)\\\\end\\{[pbvB]?matrix\\}$", Pattern.DOTALL);
+  private static final Pattern LETTER_RUN = Pattern.compile("[A-Za-z]{3}");
+  private static final Pattern NAME = Pattern.compile("\\\\?[A-Za-z]+(_\\{?[A-Za-z0-9]+\\}?)?'*|[A-Za-z]\\([A-Za-z]\\)");
+  private static final Pattern TEXT_NOISE = Pattern.compile("\\\\text|\\\\mathrm|\\\\textbf|[{}\\s]");
   private static final Pattern WORDS = Pattern.compile("^[A-Za-z][A-Za-z .'-]*[A-Za-z.]$");
 
   static Node structure(String s) {
@@ -121,7 +124,7 @@ public final class Equivalence {
         return new Relation(canon, structure(lhs), structure(rhs), lhs);
       }
     }
-    if (WORDS.matcher(s).matches() && s.matches(".*[A-Za-z]{3,}.*")) {
+    if (WORDS.matcher(s).matches() && LETTER_RUN.matcher(s).find()) {
       return new Text(s);
     }
     try {
@@ -216,7 +219,7 @@ public final class Equivalence {
   }
 
   private static boolean isName(String lhs) {
-    return lhs.matches("\\\\?[A-Za-z]+(_\\{?[A-Za-z0-9]+\\}?)?'*|[A-Za-z]\\([A-Za-z]\\)");
+    return NAME.matcher(lhs).matches();
   }
 
   private static boolean sameRelation(Relation a, Relation b) {
@@ -294,8 +297,8 @@ public final class Equivalence {
   private static String text(Node n) {
     if (!(n instanceof Text t)) return "\u0000" + n; // never equal to a text answer
     String s = t.text();
-    s = s.toLowerCase(Locale.ROOT).replaceAll("\\\\text|\\\\mathrm|\\\\textbf|[{}\\s]", "");
-    if (s.matches("^\\(.*\\)$")) s = s.substring(1, s.length() - 1);
+    s = TEXT_NOISE.matcher(s.toLowerCase(Locale.ROOT)).replaceAll("");
+    if (s.length() >= 2 && s.startsWith("(") && s.endsWith(")")) s = s.substring(1, s.length() - 1);
     if (s.endsWith(".")) s = s.substring(0, s.length() - 1);
     return s;
   }

@@ -28,6 +28,16 @@ public final class Latex {
   private static final Pattern TEXT_CMD = Pattern.compile("\\\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|mbox|operatorname|mathsf|rm|bf)\\s*\\{");
   private static final Pattern THOUSANDS = Pattern.compile("(?<![\\d.])(\\d{1,3}(?:,\\d{3})+)(?![\\d,])");
   private static final Pattern MIXED = Pattern.compile("^(-?\\d+)\\s*\\\\frac\\{(\\d+)\\}\\{(\\d+)\\}$");
+  private static final Pattern ESCAPED_SPACE = Pattern.compile("(?<!\\\\)\\\\ ");
+  private static final Pattern DEGREES = Pattern.compile(
+      "(\\^\\s*\\{\\s*\\\\circ\\s*\\}|\\^\\s*\\\\circ|\\\\circ|°|\\\\degree)\\s*(\\\\mathrm\\{[CF]\\}|[CF](?![A-Za-z]))?");
+  private static final Pattern SECONDS_OF_ARC = Pattern.compile("\\^\\s*\\{\\s*\\\\prime\\s*\\\\prime\\s*\\}|''");
+  private static final Pattern SPACES = Pattern.compile("\\s+");
+  private static final Pattern SPACED_THOUSANDS = Pattern.compile("-?\\d{1,3}( \\d{3})+(\\.\\d+)?");
+  private static final Pattern COMMA_THOUSANDS = Pattern.compile("-?\\d{1,3}(,\\d{3})+(\\.\\d+)?");
+  private static final Pattern UNIT_POWER = Pattern.compile("^\\s*\\^\\s*(\\{[^}]*\\}|-?\\d)");
+  private static final Pattern UNIT_PUNCTUATION = Pattern.compile("[\\\\{}^\\-\\d/()*]");
+  private static final Pattern TRAILING_WORDS = Pattern.compile("^(.*[\\d}])\\s+([A-Za-z]{2,}(?:\\s+[A-Za-z]{2,})*)$");
   private static final Pattern SHORT_FRAC = Pattern.compile("\\\\frac\\s*(\\d)\\s*(\\d)");
 
   /** Normalised LaTeX of an answer. */
@@ -36,14 +46,15 @@ public final class Latex {
     if (s.contains("\\boxed") || s.contains("\\fbox")) s = Answers.lastBoxed(s).orElse(s);
     s = stripDelimiters(s);
     s = s.replace("\\!", "").replace("\\,", " ").replace("\\;", " ").replace("\\:", " ").replace("\\>", " ")
-        .replace("\\qquad", " ").replace("\\quad", " ").replaceAll("(?<!\\\\)\\\\ ", " ").replace("~", " ")
+        .replace("\\qquad", " ").replace("\\quad", " ").replace("~", " ")
         .replace("\\displaystyle", "").replace("\\textstyle", "").replace("\\limits", "");
+    s = ESCAPED_SPACE.matcher(s).replaceAll(" ");
     s = s.replace("\\left", "").replace("\\right", "").replace("\\bigl", "").replace("\\bigr", "")
         .replace("\\Bigl", "").replace("\\Bigr", "").replace("\\big", "").replace("\\Big", "");
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
         .replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom");
-    s = s.replaceAll("(\\^\\s*\\{\\s*\\\\circ\\s*\\}|\\^\\s*\\\\circ|\\\\circ|°|\\\\degree)\\s*(\\\\mathrm\\{[CF]\\}|[CF](?![A-Za-z]))?", "");
-    s = s.replaceAll("\\^\\s*\\{\\s*\\\\prime\\s*\\\\prime\\s*\\}|''", "");
+    s = DEGREES.matcher(s).replaceAll("");
+    s = SECONDS_OF_ARC.matcher(s).replaceAll("");
     s = s.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "");
     s = s.replace("{,}", "").replace("\\{,\\}", "");
     s = s.replace("\\cdot", "*").replace("\\times", "*").replace("\\div", "/").replace("\\ast", "*");
@@ -52,11 +63,11 @@ public final class Latex {
         .replace("\\vert", "|").replace("\\mid", "|").replace("\\lfloor", "\\lfloor ").replace("\\infty", "\\infty ");
     s = unwrapText(s);
     s = SHORT_FRAC.matcher(s).replaceAll("\\\\frac{$1}{$2}");
-    s = s.replaceAll("\\s+", " ").strip();
+    s = SPACES.matcher(s).replaceAll(" ").strip();
     s = dropTrailingUnits(s);
     Matcher thousands = THOUSANDS.matcher(s);
     if (thousands.find() && isSingleNumberWithSeparators(s)) s = s.replace(",", "");
-    if (s.matches("-?\\d{1,3}( \\d{3})+(\\.\\d+)?")) s = s.replace(" ", "");
+    if (SPACED_THOUSANDS.matcher(s).matches()) s = s.replace(" ", "");
     Matcher mixed = MIXED.matcher(s);
     if (mixed.matches()) {
       String sign = mixed.group(1).startsWith("-") ? "-" : "";
@@ -68,7 +79,7 @@ public final class Latex {
   }
 
   private static boolean isSingleNumberWithSeparators(String s) {
-    return s.matches("-?\\d{1,3}(,\\d{3})+(\\.\\d+)?");
+    return COMMA_THOUSANDS.matcher(s).matches();
   }
 
   private static String stripDelimiters(String s) {
@@ -96,10 +107,11 @@ public final class Latex {
       if (close < 0) break;
       out.append(s, from, m.start());
       String content = s.substring(open + 1, close).strip();
-      boolean quantityBefore = out.toString().strip().matches("(?s).*[\\d}).]$");
+      String before = out.toString().strip();
+      boolean quantityBefore = !before.isEmpty() && "0123456789}).".indexOf(before.charAt(before.length() - 1)) >= 0;
       if (quantityBefore && isUnit(content)) {
         int after = close + 1;
-        Matcher exp = Pattern.compile("^\\s*\\^\\s*(\\{[^}]*\\}|-?\\d)").matcher(s.substring(after));
+        Matcher exp = UNIT_POWER.matcher(s.substring(after));
         if (exp.find()) after += exp.end();
         from = after;
         continue;
@@ -112,7 +124,7 @@ public final class Latex {
   }
 
   private static boolean isUnit(String content) {
-    String c = content.replaceAll("[\\\\{}^\\-\\d/()*]", " ").replaceAll("\\s+", " ").strip().toLowerCase();
+    String c = SPACES.matcher(UNIT_PUNCTUATION.matcher(content).replaceAll(" ")).replaceAll(" ").strip().toLowerCase();
     if (c.isEmpty()) return true;
     for (String word : c.split(" ")) if (!UNITS.contains(word)) return false;
     return true;
@@ -120,7 +132,7 @@ public final class Latex {
 
   /** "5 cm", "12 dollars": removes plain unit words (two letters or more) after a number. */
   private static String dropTrailingUnits(String s) {
-    Matcher m = Pattern.compile("^(.*[\\d}])\\s+([A-Za-z]{2,}(?:\\s+[A-Za-z]{2,})*)$").matcher(s);
+    Matcher m = TRAILING_WORDS.matcher(s);
     if (m.matches() && isUnit(m.group(2))) return m.group(1).strip();
     return s;
   }
