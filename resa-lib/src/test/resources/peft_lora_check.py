@@ -9,7 +9,11 @@ import json
 import struct
 import sys
 
-import torch
+try:
+    import torch
+except ImportError:
+    print("no torch")
+    sys.exit(3)
 
 
 def read_safetensors(path):

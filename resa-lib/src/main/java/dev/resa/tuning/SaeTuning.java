@@ -190,10 +190,14 @@ public final class SaeTuning implements AutoCloseable {
     }
     NDArray h = captured.get();
     NDArray err = (hHat != null ? hHat : splice(h)).sub(h); // [B, T, D]
-    double sq = err.square().sum().getDouble();
+    double sq = scalar(err.square().sum());
     NDArray centred = h.sub(h.reshape(-1, h.getShape().get(2)).mean(new int[] {0})); // [B, T, D]
-    double var = centred.square().sum().getDouble();
-    return new Measured(loss.getDouble(), sq / Math.max(var, 1e-30), sq / h.size());
+    double var = scalar(centred.square().sum());
+    return new Measured(scalar(loss), sq / Math.max(var, 1e-30), sq / h.size());
+  }
+
+  static double scalar(NDArray a) {
+    return a.toType(DataType.FLOAT64, false).getDouble();
   }
 
   /** Σ_{t,v} p_T (log p_T − log q_S): {@code torch.nn.functional.kl_div(log q, p, reduction="sum")}. */

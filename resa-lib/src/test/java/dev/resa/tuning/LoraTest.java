@@ -281,7 +281,6 @@ class LoraTest {
   /** An independent reference: PyTorch computes a LoRA-adapted linear from the saved PEFT files. */
   @Test
   void pythonReadsTheSavedAdapter(@TempDir Path dir) throws Exception {
-    Assumptions.assumeTrue(pythonHasTorch(), "/usr/bin/python3 with torch is not available; skipping the Python cross-check");
     try (DecoderLM m = model(root, TINY, 6, DataType.FLOAT32);
          Lora lora = Lora.create(LoraConfig.resa(), TINY, root, DataType.FLOAT32)) {
       randomiseB(lora, 6, 0.05);
@@ -296,21 +295,12 @@ class LoraTest {
       Process p = new ProcessBuilder("/usr/bin/python3", script.toString(), adapter.toString(),
           dir.resolve("check.safetensors").toString(), module).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes()).trim();
-      assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+      assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+      Assumptions.assumeTrue(p.exitValue() != 3, "/usr/bin/python3 has no torch; skipping the Python cross-check");
       assertEquals(0, p.exitValue(), out);
       double diff = Double.parseDouble(out.substring(out.lastIndexOf(' ') + 1));
       System.out.println("python LoRA linear vs Java: " + out);
       assertTrue(diff < 1e-5, out);
-    }
-  }
-
-  static boolean pythonHasTorch() {
-    try {
-      Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException | InterruptedException e) {
-      return false;
     }
   }
 }
