@@ -2,7 +2,6 @@ package dev.resa.kernel;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +37,8 @@ public final class JShellEvaluator implements AutoCloseable {
   private final InProcessControl control;
   /** Where each snippet came from, for stack traces: snippet id → label and first line. */
   private final Map<String, Origin> origins = new ConcurrentHashMap<>();
+  /** Variable snippet id → the class that currently holds its value. */
+  private final Map<String, String> variableClasses = new ConcurrentHashMap<>();
   private static final Method CLASS_FULL_NAME = classFullNameAccessor();
 
   private record Origin(String cell, int firstLine) {}
@@ -103,10 +104,8 @@ public final class JShellEvaluator implements AutoCloseable {
     Object value = null;
     boolean hasValue = false;
     for (SnippetEvent e : events) {
-      if (e.causeSnippet() != null) {
-        if (e.status() == Snippet.Status.OVERWRITTEN) releaseOldValue(e.snippet());
-        continue;
-      }
+      if (e.snippet() instanceof VarSnippet v) trackVariable(e, v);
+      if (e.causeSnippet() != null) continue;
       Snippet s = e.snippet();
       origins.put(s.id(), new Origin(cellLabel, startLine));
       if (e.status() == Snippet.Status.REJECTED) throw compileError(s, cell, snippetStart, firstLine);
@@ -230,18 +229,34 @@ public final class JShellEvaluator implements AutoCloseable {
     return (where.isEmpty() ? "" : where + " ") + "(" + line + ")";
   }
 
-  /** Drops the value held by a replaced variable's old class, so re-running a cell does not pin big objects. */
-  private void releaseOldValue(Snippet old) {
-    if (!(old instanceof VarSnippet v) || CLASS_FULL_NAME == null) return;
+  /**
+   * Keeps variable values right across JShell's recompilations. In this JVM a recompiled snippet gets a new class
+   * (JShell's in-place redefinition needs a debugger connection), so: when a later snippet (e.g. an import) makes
+   * JShell recompile a variable, its value is carried over to the new class; when a variable is replaced by a new
+   * declaration, the old class's value is dropped so re-running a cell does not pin big objects.
+   */
+  private void trackVariable(SnippetEvent e, VarSnippet v) {
+    if (CLASS_FULL_NAME == null) return;
     try {
-      Class<?> k = loader.findClass((String) CLASS_FULL_NAME.invoke(old));
-      Field f = k.getDeclaredField(v.name());
-      if (Modifier.isStatic(f.getModifiers()) && !f.getType().isPrimitive()) {
-        f.setAccessible(true);
-        f.set(null, null);
+      String cls = (String) CLASS_FULL_NAME.invoke(v);
+      if (e.status() == Snippet.Status.OVERWRITTEN || e.status() == Snippet.Status.DROPPED) {
+        for (VarSnippet live : shell.variables().toList()) if (cls.equals(CLASS_FULL_NAME.invoke(live))) return;
+        Field old = loader.findClass(cls).getDeclaredField(v.name());
+        old.setAccessible(true);
+        if (!old.getType().isPrimitive()) old.set(null, null);
+        return;
+      }
+      String before = variableClasses.put(v.id(), cls);
+      if (before != null && !before.equals(cls) && e.causeSnippet() != null
+          && e.previousStatus().isActive() && e.status().isActive()) {
+        Field old = loader.findClass(before).getDeclaredField(v.name());
+        Field current = loader.findClass(cls).getDeclaredField(v.name());
+        old.setAccessible(true);
+        current.setAccessible(true);
+        if (current.getType() == old.getType()) current.set(null, old.get(null));
       }
     } catch (Throwable ignored) {
-      // best effort: without it the old value is only freed when the class is collected
+      // best effort: the variable keeps JShell's default behaviour
     }
   }
 

@@ -40,6 +40,15 @@ public class JShellEvaluatorTest {
   }
 
   @Test
+  void variablesSurviveLaterImportsAndRedefinitions() {
+    ev.eval("String kept = \"kept\";\nvar other = new int[] {1};");
+    ev.eval("import tech.tablesaw.api.*;\nimport dev.resa.train.*;\nimport java.util.concurrent.atomic.*;");
+    ev.eval("var other = new int[] {2};");
+    assertEquals("kept", ev.eval("kept"));
+    assertEquals(2, ev.eval("other[0]"));
+  }
+
+  @Test
   void resultIsTheRealObjectOfTheLastExpression() {
     Object v = ev.eval("var xs = new ArrayList<String>();\nxs.add(\"a\");\nxs");
     assertEquals(List.of("a"), v);

@@ -38,7 +38,8 @@ public record KernelSpec(String name, String displayName, String java, List<Stri
   public static final List<String> REQUIRED_JVM_OPTIONS = List.of("--add-opens", "jdk.jshell/jdk.jshell=ALL-UNNAMED");
   /** Defaults: room for models, DJL offline (no downloads from a notebook). */
   public static final List<String> DEFAULT_JVM_OPTIONS =
-      List.of("-Xmx8g", "-XX:MaxDirectMemorySize=8g", "-Dai.djl.offline=true");
+      List.of("-Xmx8g", "-XX:MaxDirectMemorySize=8g", "-Dai.djl.offline=true",
+          "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
   public static final Map<String, String> DEFAULT_ENV =
       Map.of("DJL_OFFLINE", "true", "OPT_OUT_TRACKING", "true", "MALLOC_ARENA_MAX", "2");
 
