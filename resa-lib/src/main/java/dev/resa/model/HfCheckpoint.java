@@ -42,7 +42,7 @@ public final class HfCheckpoint {
 
   private HfCheckpoint() {}
 
-  /** Loads {@code dir} as float32 into {@code manager}. */
+  /** Loads {@code dir} as float32 into a sub-manager of {@code manager} (closing the model frees it). */
   public static DecoderLM load(Path dir, NDManager manager) throws IOException {
     return load(dir, manager, DataType.FLOAT32);
   }
@@ -63,7 +63,7 @@ public final class HfCheckpoint {
             + " model with " + config.numLayers() + " layers (an architecture feature this decoder does not implement?)");
       }
     }
-    Weights w = new Weights(manager);
+    Weights w = new Weights(manager.newSubManager());
     Map<Path, SafeTensors.Reader> readers = new LinkedHashMap<>();
     try {
       for (String name : Weights.names(config)) {
@@ -85,7 +85,7 @@ public final class HfCheckpoint {
         if (!entry.dtype().startsWith("F") && !entry.dtype().equals("BF16")) {
           throw new IOException(file + ": tensor '" + name + "' has dtype " + entry.dtype() + ", expected F32, F16, BF16 or F64");
         }
-        NDArray a = r.read(manager, name); // F32, widened in Java
+        NDArray a = r.read(w.manager(), name); // F32, widened in Java
         w.put(name, dtype == DataType.FLOAT32 ? a : a.toType(dtype, false));
       }
     } catch (IOException | RuntimeException e) {
