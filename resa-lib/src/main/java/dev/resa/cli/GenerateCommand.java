@@ -69,6 +69,10 @@ public final class GenerateCommand implements Callable<Integer> {
     try (NDManager manager = Djl.newManager(Djl.parseDevice(device))) {
       DecoderLM model = source.model != null ? HfCheckpoint.load(source.model, manager) : Llama2c.load(source.llama2c, manager);
       Tokenizer tok = openTokenizer(model.config().vocabSize());
+      if (tok.vocabSize() > model.config().vocabSize()) {
+        throw new ParameterException(spec.commandLine(), "tokenizer has " + tok.vocabSize() + " tokens but the model only "
+            + model.config().vocabSize() + ": they do not belong together");
+      }
       int[] prompt = promptIds(tok);
       Set<Integer> stop = tok.eosId() >= 0 ? Set.of(tok.eosId()) : Set.of();
       var sampling = new Generator.Sampling(maxNewTokens, temperature, topP, stop, seed);
