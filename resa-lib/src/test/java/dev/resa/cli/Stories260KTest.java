@@ -36,9 +36,12 @@ class Stories260KTest {
   @Test
   void greedyTokensMatchOracle() throws Exception {
     Path d = dir();
-    try (NDManager m = Djl.newManager(Device.cpu()); DecoderLM model = Llama2c.load(d.resolve("stories260K.bin"), m)) {
-      int[] got = new Generator(model).generate(List.of(new int[] {1}), Generator.Sampling.greedy(40, Set.of())).get(0);
-      assertArrayEquals(ORACLE, got);
+    try (NDManager m = Djl.newManager(Device.cpu())) {
+      try (DecoderLM model = Llama2c.load(d.resolve("stories260K.bin"), m)) {
+        int[] got = new Generator(model).generate(List.of(new int[] {1}), Generator.Sampling.greedy(40, Set.of())).get(0);
+        assertArrayEquals(ORACLE, got);
+      }
+      assertTrue(m.isOpen(), "closing the model must not close the caller's manager");
     }
   }
 
