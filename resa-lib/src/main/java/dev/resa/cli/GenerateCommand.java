@@ -45,22 +45,22 @@ public final class GenerateCommand implements Callable<Integer> {
       description = "tok.bin (llama2.c), tokenizer.json (HF) or a char tokenizer .json. Default: tokenizer.json in --model.")
   Path tokenizer;
 
-  @Option(names = "--prompt", defaultValue = "", description = "Text to continue (default: empty, i.e. start from BOS).")
+  @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "", description = "Text to continue (default: empty, i.e. start from BOS).")
   String prompt;
 
-  @Option(names = "--max-new-tokens", defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "0.6", description = "0 = greedy; Resa evaluates at 0.6 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "0 = greedy; Resa evaluates at 0.6 (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus mass kept when sampling (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "Nucleus mass kept when sampling (default: ${DEFAULT-VALUE}).")
   double topP;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
   String device;
 
   @Override

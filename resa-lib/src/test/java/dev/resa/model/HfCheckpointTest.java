@@ -107,6 +107,14 @@ class HfCheckpointTest {
   }
 
   @Test
+  void closingALoadedModelLeavesTheCallersManagerOpen() throws IOException {
+    Path dir = saved("owner");
+    HfCheckpoint.load(dir, m).close();
+    assertTrue(m.isOpen());
+    assertEquals(3, m.create(new float[] {1, 2, 3}).size());
+  }
+
+  @Test
   void bf16CheckpointLoadsWidened() throws IOException {
     ModelConfig c = qwen(false);
     try (DecoderLM model = randomFloat32(c)) {
