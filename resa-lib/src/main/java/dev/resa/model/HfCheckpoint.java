@@ -186,6 +186,8 @@ public final class HfCheckpoint {
       AtomicFiles.writeString(dir.resolve(INDEX), new GsonBuilder().setPrettyPrinting().create().toJson(index));
       Files.deleteIfExists(dir.resolve(SINGLE));
     }
-    AtomicFiles.writeString(dir.resolve(CONFIG), config.toHfJson());
+    JsonObject json = JsonParser.parseString(config.toHfJson()).getAsJsonObject();
+    json.addProperty("torch_dtype", format == SafeTensors.FloatFormat.BF16 ? "bfloat16" : "float32");
+    AtomicFiles.writeString(dir.resolve(CONFIG), new GsonBuilder().setPrettyPrinting().create().toJson(json));
   }
 }
