@@ -6,10 +6,8 @@ import dev.resa.model.DecoderLM;
 import dev.resa.model.Generator;
 import dev.resa.model.HfCheckpoint;
 import dev.resa.model.Llama2c;
-import dev.resa.tokenizer.CharTokenizer;
-import dev.resa.tokenizer.HfTokenizer;
-import dev.resa.tokenizer.Llama2cTokenizer;
 import dev.resa.tokenizer.Tokenizer;
+import dev.resa.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -42,7 +40,8 @@ public final class GenerateCommand implements Callable<Integer> {
   Source source;
 
   @Option(names = "--tokenizer", paramLabel = "FILE",
-      description = "tok.bin (llama2.c), tokenizer.json (HF) or a char tokenizer .json. Default: tokenizer.json in --model.")
+      description = "tok.bin (llama2.c), tokenizer.json (HF), a char tokenizer .json, or the tokenizers/qwen2 data folder."
+          + " Default: tokenizer.json in --model.")
   Path tokenizer;
 
   @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "", description = "Text to continue (default: empty, i.e. start from BOS).")
@@ -100,15 +99,7 @@ public final class GenerateCommand implements Callable<Integer> {
       file = source.model.resolve("tokenizer.json");
     }
     if (file == null) throw new ParameterException(spec.commandLine(), "--tokenizer is required (no tokenizer.json in the model folder)");
-    String name = file.getFileName().toString();
-    if (name.endsWith(".bin")) return Llama2cTokenizer.load(file, vocab);
-    if (name.equals("tokenizer.json") || Files.isDirectory(file)) return HfTokenizer.open(file);
-    if (name.endsWith(".json")) {
-      var json = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-      boolean isChar = json.has("type") && json.get("type").isJsonPrimitive() && json.get("type").getAsString().equals("char");
-      return isChar ? CharTokenizer.load(file) : HfTokenizer.open(file);
-    }
-    throw new ParameterException(spec.commandLine(), "unknown tokenizer file " + file + " (expected .bin, tokenizer.json or a char tokenizer .json)");
+    return Tokenizers.open(file, vocab);
   }
 
   /** BOS (when the tokenizer has one) followed by the prompt's tokens. */

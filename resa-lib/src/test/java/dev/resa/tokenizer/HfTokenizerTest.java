@@ -75,6 +75,21 @@ class HfTokenizerTest {
   }
 
   @Test
+  void tokenizersOpenDispatchesOnWhatThePathHolds() throws Exception {
+    Tokenizer fromParts = Tokenizers.open(tokenizers().resolve("qwen2"), 151936);
+    assertTrue(fromParts instanceof HfTokenizer);
+    assertArrayEquals(new int[] {151667}, fromParts.encode("<think>"));
+    ((HfTokenizer) fromParts).close();
+    CharTokenizer chars = new CharTokenizer("xyz");
+    chars.save(tmp.resolve("chars.json"));
+    assertTrue(Tokenizers.open(tmp.resolve("chars.json"), 0) instanceof CharTokenizer);
+    Path stories = tokenizers().getParent().resolve("models/stories260K/tok512.bin");
+    assertTrue(Tokenizers.open(stories, 512) instanceof Llama2cTokenizer);
+    var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> Tokenizers.open(tmp.resolve("nope.txt"), 0));
+    assertTrue(e.getMessage().contains("nope.txt"), e.getMessage());
+  }
+
+  @Test
   void gpt2MatchesKnownIds() throws Exception {
     Path json = TokenizerJson.gpt2(tokenizers().resolve("gpt2"), tmp.resolve("gpt2.json"));
     try (HfTokenizer tok = HfTokenizer.open(json)) {
