@@ -145,24 +145,56 @@ public final class HfCheckpoint {
    * Saves {@code weights} as a HF folder. Above {@code maxShardBytes} the tensors are split, in HF order, into
    * {@code model-0000i-of-0000n.safetensors} files listed by {@code model.safetensors.index.json}. A tied head is
    * not written (HF drops it too). Stale files of the other layout are removed after the new one is complete.
+   *
+   * <p>A model with adjacent-pair RoPE (llama2.c) is written the way HF's llama conversion does it: q/k rows are
+   * permuted per head so that pair (2i, 2i+1) becomes (i, i + E/2), and the config says half rotation. The folder
+   * is then a plain HF checkpoint that any HF-convention implementation runs unchanged.
    */
   public static void save(ModelConfig config, Weights weights, Path dir, long maxShardBytes, SafeTensors.FloatFormat format)
       throws IOException {
+    try (NDManager scope = weights.stepScope()) { // permuted copies live here and are freed after writing
+      boolean permute = config.rope() == ModelConfig.Rope.INTERLEAVED;
+      ModelConfig out = permute ? withHalfRope(config) : config;
+      Map<String, NDArray> tensors = new LinkedHashMap<>();
+      for (String name : Weights.names(config)) {
+        NDArray a = weights.get(name);
+        if (permute && name.contains(".q_proj.")) a = toHalfPairs(a, config.numHeads(), config.headDim());
+        if (permute && name.contains(".k_proj.")) a = toHalfPairs(a, config.numKvHeads(), config.headDim());
+        tensors.put(name, a);
+      }
+      write(out, tensors, dir, maxShardBytes, format);
+    }
+  }
+
+  /** Reorders rows [heads*E, ...] from adjacent pairs to half rotation: new row h*E + j*E/2 + i = old h*E + 2i + j. */
+  static NDArray toHalfPairs(NDArray w, int heads, int headDim) {
+    Shape s = w.getShape();
+    long cols = s.dimension() == 2 ? s.get(1) : 1;
+    return w.reshape(heads, headDim / 2, 2, cols).transpose(0, 2, 1, 3).reshape(s); // [H, 2, E/2, cols]
+  }
+
+  private static ModelConfig withHalfRope(ModelConfig c) {
+    return new ModelConfig(c.modelType(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+        c.intermediateSize(), c.vocabSize(), c.ropeTheta(), c.rmsEps(), c.qkvBias(), c.tieEmbeddings(), c.maxPositions(),
+        ModelConfig.Rope.HALF, c.bosTokenId(), c.eosTokenId());
+  }
+
+  private static void write(ModelConfig config, Map<String, NDArray> tensors, Path dir, long maxShardBytes,
+      SafeTensors.FloatFormat format) throws IOException {
     Files.createDirectories(dir);
     int width = format == SafeTensors.FloatFormat.BF16 ? 2 : 4;
     List<Map<String, NDArray>> shards = new ArrayList<>();
     Map<String, NDArray> current = new LinkedHashMap<>();
     long bytes = 0;
     long total = 0;
-    for (String name : Weights.names(config)) {
-      NDArray a = weights.get(name);
-      long size = a.size() * width;
+    for (var e : tensors.entrySet()) {
+      long size = e.getValue().size() * width;
       if (!current.isEmpty() && bytes + size > maxShardBytes) {
         shards.add(current);
         current = new LinkedHashMap<>();
         bytes = 0;
       }
-      current.put(name, a);
+      current.put(e.getKey(), e.getValue());
       bytes += size;
       total += size;
     }

@@ -45,6 +45,22 @@ class Stories260KTest {
     }
   }
 
+  /** Converted to a HF folder (q/k permuted to half rotation), the model still reproduces the oracle. */
+  @Test
+  void hfConversionKeepsTheOracle(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path d = dir();
+    try (NDManager m = Djl.newManager(Device.cpu())) {
+      try (DecoderLM model = Llama2c.load(d.resolve("stories260K.bin"), m)) {
+        dev.resa.model.HfCheckpoint.save(model, tmp.resolve("hf"));
+      }
+      try (DecoderLM hf = dev.resa.model.HfCheckpoint.load(tmp.resolve("hf"), m)) {
+        assertEquals(dev.resa.model.ModelConfig.Rope.HALF, hf.config().rope());
+        int[] got = new Generator(hf).generate(List.of(new int[] {1}), Generator.Sampling.greedy(40, Set.of())).get(0);
+        assertArrayEquals(ORACLE, got);
+      }
+    }
+  }
+
   @Test
   void generateCommandPrintsTheStory() {
     Path d = dir();

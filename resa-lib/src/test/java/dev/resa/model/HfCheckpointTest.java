@@ -107,6 +107,22 @@ class HfCheckpointTest {
   }
 
   @Test
+  void interleavedRopeIsSavedAsAPlainHfCheckpoint() throws IOException {
+    ModelConfig c = TestModels.config("llama", TestModels.Rope.INTERLEAVED, true, false, 2);
+    try (DecoderLM model = randomFloat32(c)) {
+      Path dir = tmp.resolve("interleaved");
+      HfCheckpoint.save(model, dir);
+      assertFalse(Files.readString(dir.resolve(HfCheckpoint.CONFIG)).contains("resa_rope"));
+      try (DecoderLM back = HfCheckpoint.load(dir, m)) {
+        assertEquals(ModelConfig.Rope.HALF, back.config().rope());
+        assertTrue(TestModels.maxAbsDiff(model.logits(tokens()), back.logits(tokens())) < 1e-5);
+        assertTrue(TestModels.maxAbsDiff(model.weights().get("model.layers.0.self_attn.q_proj.weight"),
+            back.weights().get("model.layers.0.self_attn.q_proj.weight")) > 0.1, "q rows must be permuted");
+      }
+    }
+  }
+
+  @Test
   void closingALoadedModelLeavesTheCallersManagerOpen() throws IOException {
     Path dir = saved("owner");
     HfCheckpoint.load(dir, m).close();
@@ -306,6 +322,15 @@ class HfCheckpointTest {
     Files.writeString(tokensJson, new Gson().toJson(rows));
     boolean[] tiedCases = {true, false};
     List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script.toString(), tokensJson.toString()));
+    // An adjacent-pair (llama2.c) model, saved with HF's permutation, must run in torch's half-rotation forward.
+    ModelConfig inter = TestModels.config("llama", TestModels.Rope.INTERLEAVED, false, true, 2);
+    Map<String, double[]> interValues = TestModels.randomValues(inter, 9, 0.5);
+    for (double[] v : interValues.values()) for (int i = 0; i < v.length; i++) v[i] = (float) v[i]; // what F32 stores
+    try (DecoderLM model = TestModels.model(inter, interValues, m, DataType.FLOAT32)) {
+      HfCheckpoint.save(model, tmp.resolve("py-inter"));
+    }
+    cmd.add(tmp.resolve("py-inter").toString());
+    cmd.add(tmp.resolve("out-inter.json").toString());
     for (boolean tied : tiedCases) { // tied + sharded, untied + single file
       ModelConfig c = qwen(tied);
       try (DecoderLM model = randomFloat32(c)) {
@@ -318,6 +343,12 @@ class HfCheckpointTest {
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(300, TimeUnit.SECONDS), "python timed out");
     assertEquals(0, p.exitValue(), "python failed:\n" + log);
+    try (DecoderLM original = TestModels.model(inter, interValues, m, DataType.FLOAT64)) {
+      JsonObject result = JsonParser.parseString(Files.readString(tmp.resolve("out-inter.json"))).getAsJsonObject();
+      double worst = maxDiff(result.getAsJsonArray("logits"), original.logits(TestModels.tokens(m, rows)).toDoubleArray(), rows, inter.vocabSize());
+      System.out.println("torch (HF half rotation, permuted save) vs DecoderLM (adjacent pairs), float64: max |logit diff| = " + worst);
+      assertTrue(worst < 1e-9, "interleaved model saved for HF: max |Java - torch| logit = " + worst);
+    }
     for (boolean tied : tiedCases) {
       ModelConfig c = qwen(tied);
       JsonObject result = JsonParser.parseString(Files.readString(tmp.resolve("out-" + tied + ".json"))).getAsJsonObject();
@@ -329,19 +360,22 @@ class HfCheckpointTest {
           JsonArray py = firsts.getAsJsonArray(name);
           for (int i = 0; i < py.size(); i++) assertEquals(java[i], py.get(i).getAsDouble(), 0.0, name + "[" + i + "]");
         }
-        double[] logits = back.logits(TestModels.tokens(m, rows)).toDoubleArray();
-        JsonArray pyLogits = result.getAsJsonArray("logits");
-        int t = rows[0].length, v = c.vocabSize();
-        double worst = 0;
-        for (int b = 0; b < rows.length; b++) {
-          for (int i = 0; i < t; i++) {
-            JsonArray row = pyLogits.get(b).getAsJsonArray().get(i).getAsJsonArray();
-            for (int k = 0; k < v; k++) worst = Math.max(worst, Math.abs(row.get(k).getAsDouble() - logits[(b * t + i) * v + k]));
-          }
-        }
+        double worst = maxDiff(result.getAsJsonArray("logits"), back.logits(TestModels.tokens(m, rows)).toDoubleArray(), rows, c.vocabSize());
         System.out.println("torch vs DecoderLM (float64, tied=" + tied + "): max |logit diff| = " + worst);
         assertTrue(worst < 1e-9, "tied=" + tied + ": max |Java - torch| logit = " + worst);
       }
     }
+  }
+
+  private static double maxDiff(JsonArray pyLogits, double[] logits, long[][] rows, int v) {
+    int t = rows[0].length;
+    double worst = 0;
+    for (int b = 0; b < rows.length; b++) {
+      for (int i = 0; i < t; i++) {
+        JsonArray row = pyLogits.get(b).getAsJsonArray().get(i).getAsJsonArray();
+        for (int k = 0; k < v; k++) worst = Math.max(worst, Math.abs(row.get(k).getAsDouble() - logits[(b * t + i) * v + k]));
+      }
+    }
+    return worst;
   }
 }
