@@ -24,10 +24,13 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     // model
     cl.addSubcommand(new GenerateCommand());
+    cl.addSubcommand(new TrainLmCommand());
     // activations / sae
     // tuning
     // eval
     // miniature, kernel, bench
+    cl.addSubcommand(new CommandLine(new BenchCommand())
+        .addSubcommand(new BenchLmCommand())); // add `bench sae`, `bench tune`, `bench eval` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

@@ -109,6 +109,13 @@ public final class DecoderLM implements AutoCloseable {
     return step;
   }
 
+  /** A per-step scope for a decode step: as {@link #stepScope()}, with the cache's buffers attached too. */
+  public NDManager stepScope(KvCache cache) {
+    NDManager step = stepScope();
+    cache.attachTo(step);
+    return step;
+  }
+
   /** Per-call options; every field is optional. */
   public static final class Options {
     Hooks hooks = Hooks.NONE;
