@@ -39,6 +39,7 @@ public final class HfCheckpoint {
   public static final String CONFIG = "config.json";
   public static final String SINGLE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
+  private static final List<String> FLOATS = List.of("F32", "BF16", "F16", "F64");
 
   private HfCheckpoint() {}
 
@@ -63,9 +64,10 @@ public final class HfCheckpoint {
             + " model with " + config.numLayers() + " layers (an architecture feature this decoder does not implement?)");
       }
     }
-    Weights w = new Weights(manager.newSubManager());
     Map<Path, SafeTensors.Reader> readers = new LinkedHashMap<>();
+    Weights w = null;
     try {
+      // Validate every header entry first, so a bad checkpoint fails in milliseconds, before any data is read.
       for (String name : Weights.names(config)) {
         Path file = fileOf.get(name);
         if (file == null) {
@@ -82,14 +84,17 @@ public final class HfCheckpoint {
           throw new IOException(file + ": tensor '" + name + "' has shape " + Arrays.toString(entry.shape())
               + " but " + dir.resolve(CONFIG) + " implies " + Arrays.toString(want.getShape()));
         }
-        if (!entry.dtype().startsWith("F") && !entry.dtype().equals("BF16")) {
-          throw new IOException(file + ": tensor '" + name + "' has dtype " + entry.dtype() + ", expected F32, F16, BF16 or F64");
+        if (!FLOATS.contains(entry.dtype())) {
+          throw new IOException(file + ": tensor '" + name + "' has dtype " + entry.dtype() + ", expected one of " + FLOATS);
         }
-        NDArray a = r.read(w.manager(), name); // F32, widened in Java
+      }
+      w = new Weights(manager.newSubManager());
+      for (String name : Weights.names(config)) {
+        NDArray a = readers.get(fileOf.get(name)).read(w.manager(), name); // F32, widened in Java
         w.put(name, dtype == DataType.FLOAT32 ? a : a.toType(dtype, false));
       }
     } catch (IOException | RuntimeException e) {
-      w.close();
+      if (w != null) w.close();
       throw e;
     } finally {
       for (SafeTensors.Reader r : readers.values()) r.close();

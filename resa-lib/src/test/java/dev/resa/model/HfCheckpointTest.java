@@ -257,6 +257,18 @@ class HfCheckpointTest {
   }
 
   @Test
+  void integerWeightIsAnError() throws IOException {
+    ModelConfig c = qwen(true);
+    try (DecoderLM model = randomFloat32(c)) {
+      Map<String, NDArray> tensors = new LinkedHashMap<>(model.weights().asMap());
+      tensors.put("model.norm.weight", m.zeros(new Shape(8), DataType.INT32));
+      Path dir = folder("int", c, tensors);
+      assertMessage(assertThrows(IOException.class, () -> HfCheckpoint.load(dir, m)),
+          dir.resolve(HfCheckpoint.SINGLE).toString(), "'model.norm.weight'", "dtype I32");
+    }
+  }
+
+  @Test
   void unexpectedTensorIsAnError() throws IOException {
     ModelConfig c = qwen(true);
     try (DecoderLM model = randomFloat32(c)) {
