@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -75,13 +77,12 @@ public final class GenerateCommand implements Callable<Integer> {
       int[] prompt = promptIds(tok);
       Set<Integer> stop = tok.eosId() >= 0 ? Set.of(tok.eosId()) : Set.of();
       var sampling = new Generator.Sampling(maxNewTokens, temperature, topP, stop, seed);
-      int[] generated = new Generator(model).generate(List.of(prompt), sampling).get(0);
       int skip = tok.bosId() >= 0 && prompt.length > 0 && prompt[0] == tok.bosId() ? 1 : 0;
-      int[] all = new int[prompt.length - skip + generated.length];
-      System.arraycopy(prompt, skip, all, 0, prompt.length - skip);
-      System.arraycopy(generated, 0, all, prompt.length - skip, generated.length);
-      out.println(tok.decode(all));
-      out.flush();
+      Stream stream = new Stream(tok, Arrays.copyOfRange(prompt, skip, prompt.length), out);
+      new Generator(model).generate(List.of(prompt), sampling, (row, token) -> {
+        if (!stop.contains(token)) stream.add(token); // the stop token ends the text; it is not part of it
+      });
+      stream.finish();
       if (tok instanceof AutoCloseable c) {
         try {
           c.close();
@@ -100,6 +101,49 @@ public final class GenerateCommand implements Callable<Integer> {
     }
     if (file == null) throw new ParameterException(spec.commandLine(), "--tokenizer is required (no tokenizer.json in the model folder)");
     return Tokenizers.open(file, vocab);
+  }
+
+  /**
+   * Prints text as tokens arrive. Byte-level tokens can end mid-character, so the whole sequence is re-decoded
+   * and only a new suffix that is complete (no trailing U+FFFD) and extends what was printed goes out.
+   */
+  private static final class Stream {
+    private final Tokenizer tok;
+    private final List<Integer> ids = new ArrayList<>();
+    private final PrintWriter out;
+    private String printed = "";
+
+    Stream(Tokenizer tok, int[] prompt, PrintWriter out) {
+      this.tok = tok;
+      this.out = out;
+      for (int id : prompt) ids.add(id);
+      emit(false);
+    }
+
+    void add(int token) {
+      ids.add(token);
+      emit(false);
+    }
+
+    void finish() {
+      emit(true);
+      out.println();
+      out.flush();
+    }
+
+    private void emit(boolean last) {
+      String text = tok.decode(ids.stream().mapToInt(Integer::intValue).toArray());
+      if (!last && text.endsWith("\uFFFD")) return;
+      if (text.startsWith(printed)) {
+        out.print(text.substring(printed.length()));
+      } else if (last) {
+        out.print(System.lineSeparator() + text); // the decoder rewrote earlier text; show the final version whole
+      } else {
+        return;
+      }
+      out.flush();
+      printed = text;
+    }
   }
 
   /** BOS (when the tokenizer has one) followed by the prompt's tokens. */

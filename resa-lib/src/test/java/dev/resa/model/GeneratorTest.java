@@ -112,6 +112,17 @@ class GeneratorTest {
   }
 
   @Test
+  void listenerSeesEveryTokenInOrder() {
+    List<int[]> prompts = List.of(new int[] {1, 4}, new int[] {2, 9, 3});
+    List<List<Integer>> heard = List.of(new ArrayList<>(), new ArrayList<>());
+    var s = new Generator.Sampling(9, 1.0, 0.9, Set.of(), 3);
+    List<int[]> got = new Generator(model).generate(prompts, s, (row, token) -> heard.get(row).add(token));
+    for (int r = 0; r < 2; r++) {
+      assertArrayEquals(got.get(r), heard.get(r).stream().mapToInt(Integer::intValue).toArray(), "row " + r);
+    }
+  }
+
+  @Test
   void stopTokenEndsARowAndIsIncluded() {
     int[] free = new Generator(model).generate(List.of(new int[] {1, 4}), Generator.Sampling.greedy(10, Set.of())).get(0);
     int stop = free[2];
