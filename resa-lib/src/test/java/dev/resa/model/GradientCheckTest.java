@@ -34,8 +34,8 @@ class GradientCheckTest {
 
   /** Attention (q, k, v, o, q/k/v biases; GQA 4:2; causal), RMSNorm gains and SwiGLU, for both RoPE conventions. */
   @ParameterizedTest
-  @EnumSource(TestModels.Rope.class)
-  void weightsOfEveryBlock(TestModels.Rope rope) {
+  @EnumSource(ModelConfig.Rope.class)
+  void weightsOfEveryBlock(ModelConfig.Rope rope) {
     ModelConfig c = TestModels.config("qwen2", rope, true, false, 2);
     List<String> names = List.of(
         "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight", // RoPE'd
@@ -49,7 +49,7 @@ class GradientCheckTest {
 
   @Test
   void tiedEmbeddingGetsBothPaths() {
-    check(TestModels.config("llama", TestModels.Rope.INTERLEAVED, false, true, 1), List.of("model.embed_tokens.weight"));
+    check(TestModels.config("llama", ModelConfig.Rope.INTERLEAVED, false, true, 1), List.of("model.embed_tokens.weight"));
   }
 
   private static void check(ModelConfig c, List<String> names) {
@@ -96,8 +96,8 @@ class GradientCheckTest {
 
   /** RMSNorm and RoPE on their own, with respect to their input x (not a weight), through the package helpers. */
   @ParameterizedTest
-  @EnumSource(TestModels.Rope.class)
-  void rmsNormAndRopeInputs(TestModels.Rope rope) {
+  @EnumSource(ModelConfig.Rope.class)
+  void rmsNormAndRopeInputs(ModelConfig.Rope rope) {
     ModelConfig c = TestModels.config("llama", rope, false, true, 1);
     try (NDManager m = Djl.newManager(Device.cpu()); DecoderLM model = TestModels.random(c, 2, m)) {
       Shape xs = new Shape(1, 2, 3, 4); // [B, heads, T, E]
