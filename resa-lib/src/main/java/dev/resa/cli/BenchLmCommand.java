@@ -59,6 +59,8 @@ public final class BenchLmCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Djl.init();
+    ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch before the thread count is set
     JniUtils.setNumThreads(threads);
     System.setProperty("resa.progress.off", "true");
     ModelConfig config = ModelConfig.tinyQwen2(vocab, hidden, layers, heads, kvHeads, intermediate, Math.max(seqLen, genTo));
