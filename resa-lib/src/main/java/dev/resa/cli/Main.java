@@ -23,10 +23,17 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     // model
+    cl.addSubcommand(new GenerateCommand());
+    cl.addSubcommand(new TrainLmCommand());
     // activations / sae
     // tuning
     // eval
+    cl.addSubcommand(new EvalCommand());
+    cl.addSubcommand(new GradeCommand());
     // miniature, kernel, bench
+    cl.addSubcommand(new CommandLine(new BenchCommand())
+        .addSubcommand(new BenchLmCommand())
+        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune`, `bench eval` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
