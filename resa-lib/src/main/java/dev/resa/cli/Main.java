@@ -26,6 +26,8 @@ public final class Main implements Runnable {
     cl.addSubcommand(new GenerateCommand());
     cl.addSubcommand(new TrainLmCommand());
     // activations / sae
+    cl.addSubcommand(new TrainSaeCommand());
+    cl.addSubcommand(new SaeMetricsCommand());
     // tuning
     // eval
     cl.addSubcommand(new EvalCommand());
@@ -33,7 +35,8 @@ public final class Main implements Runnable {
     // miniature, kernel, bench
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune`, `bench eval` here, one line each
+        .addSubcommand(new BenchEvalCommand())
+        .addSubcommand(new BenchSaeCommand())); // add `bench sae`, `bench tune`, `bench eval` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

@@ -23,7 +23,7 @@ public final class FeatureCards {
 
   public record Card(int latent, List<Context> topContexts, List<String> promotedTokens, List<String> suppressedTokens) {}
 
-  public static Card card(DecoderLM model, Tokenizer tok, String hook, SparseCoder sae, int latent, List<int[]> chunks, int topN, int window) {
+  public static Card card(DecoderLM model, Tokenizer tok, String hook, SparseCoder sae, int latent, List<long[]> chunks, int topN, int window) {
     if (latent < 0 || latent >= sae.config().numLatents()) {
       throw new IllegalArgumentException("latent " + latent + " out of range 0.." + (sae.config().numLatents() - 1));
     }
@@ -46,7 +46,7 @@ public final class FeatureCards {
           if (idx[i] != latent || vals[i] <= 0) continue;
           int pos = i / k;
           if (best.size() < topN || vals[i] > best.peek().activation()) {
-            int[] ch = chunks.get(c);
+            int[] ch = java.util.Arrays.stream(chunks.get(c)).mapToInt(v -> (int) v).toArray();
             String before = tok.decode(Arrays.copyOfRange(ch, Math.max(0, pos - window), pos));
             String at = tok.decode(new int[] {ch[pos]});
             best.add(new Context(vals[i], c, pos, before + "[[" + at + "]]"));

@@ -72,7 +72,7 @@ public final class ReasoningFeatures {
     StringColumn latents = StringColumn.create("latents");
     IntColumn positions = IntColumn.create("tag_tokens");
     try (NDManager m = model.manager().newSubManager()) {
-      Map<String, NDArray> acts = src.capture(List.of(tp.tokens()), m);
+      Map<String, NDArray> acts = src.capture(List.of(java.util.Arrays.stream(tp.tokens()).asLongStream().toArray()), m);
       for (var e : saes.entrySet()) {
         TreeSet<Integer> found = exclusive(e.getValue(), acts.get(e.getKey()), tp.tagPositions());
         hook.append(e.getKey());

@@ -117,7 +117,7 @@ public final class SaeMetrics {
    * {@code hook} (no gradient, as in Stage II), and with the activation zero-ablated — and compares next-token
    * cross-entropy and the output distributions.
    */
-  public static Spliced spliced(DecoderLM model, String hook, SparseCoder sae, List<int[]> chunks, int seqsPerBatch) {
+  public static Spliced spliced(DecoderLM model, String hook, SparseCoder sae, List<long[]> chunks, int seqsPerBatch) {
     SparsifyFormat.requireFits(sae.config(), model.config(), hook);
     double kl = 0;
     double ceO = 0;
@@ -127,10 +127,10 @@ public final class SaeMetrics {
     try (Progress.Bar bar = Progress.start("spliced metrics", (chunks.size() + seqsPerBatch - 1) / seqsPerBatch)) {
       for (int b = 0; b < chunks.size(); b += seqsPerBatch) {
         Progress.checkInterrupted();
-        List<int[]> part = chunks.subList(b, Math.min(chunks.size(), b + seqsPerBatch));
+        List<long[]> part = chunks.subList(b, Math.min(chunks.size(), b + seqsPerBatch));
         int t = part.get(0).length;
         long[] flat = new long[part.size() * t];
-        for (int i = 0; i < part.size(); i++) for (int j = 0; j < t; j++) flat[i * t + j] = part.get(i)[j];
+        for (int i = 0; i < part.size(); i++) System.arraycopy(part.get(i), 0, flat, i * t, t);
         try (NDManager step = model.stepScope()) {
           NDArray tok = step.create(flat, new Shape(part.size(), t)); // [B, T]
           NDArray inputs = tok.get(":, :-1");

@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.resa.activations.ActivationSource;
-import dev.resa.activations.Chunking;
+import dev.resa.activations.Packing;
 import dev.resa.activations.TriggerTemplate;
 import dev.resa.core.DataDir;
 import dev.resa.core.Djl;
@@ -122,7 +122,7 @@ class SaeTrainerTest {
     Assumptions.assumeTrue(Files.isRegularFile(bin), "stories260K not found under the data dir " + data);
     try (NDManager m = manager.newSubManager(); DecoderLM model = Llama2c.load(bin, m)) {
       Llama2cTokenizer tok = Llama2cTokenizer.load(data.resolve("models/stories260K/tok512.bin"), 512);
-      List<int[]> chunks = Chunking.chunk(gsm8kTriggerTexts(data, 160), tok, 256);
+      List<long[]> chunks = Packing.pack(gsm8kTriggerTexts(data, 160), tok, 256);
       ActivationSource src = new ActivationSource(model, List.of("layers.2"));
       SparseCoderConfig shape = SparseCoderConfig.of(src.width(), 1024, 16);
       // the dead threshold is one step's tokens here (sparsify's 10M is far beyond this run)

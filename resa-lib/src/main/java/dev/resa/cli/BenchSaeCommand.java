@@ -1,4 +1,4 @@
-package dev.resa.bench;
+package dev.resa.cli;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
  * encoder's shape, counting 2dn + 8kd FLOP per token (anchors §4.2).
  */
 @Command(name = "sae", mixinStandardHelpOptions = true, description = "Benchmark TopK SAE training tokens/s against PyTorch eager.")
-public final class SaeBench implements Runnable {
+public final class BenchSaeCommand implements Runnable {
   @Option(names = "--d", description = "input width (default ${DEFAULT-VALUE})") int d = 768;
   @Option(names = "--latents", description = "n (default ${DEFAULT-VALUE})") int n = 16384;
   @Option(names = "--k", description = "k (default ${DEFAULT-VALUE})") int k = 32;
@@ -81,7 +81,7 @@ public final class SaeBench implements Runnable {
   private JsonObject runTorch() {
     try {
       Path script = Files.createTempFile("sae_torch", ".py");
-      try (InputStream in = SaeBench.class.getResourceAsStream("/bench/sae_torch.py")) {
+      try (InputStream in = BenchSaeCommand.class.getResourceAsStream("/bench/sae_torch.py")) {
         Files.write(script, in.readAllBytes());
       }
       Process p = new ProcessBuilder(python, script.toString(), "" + d, "" + n, "" + k, "" + tokens, "" + warmup, "" + steps, "" + threads)
@@ -102,6 +102,6 @@ public final class SaeBench implements Runnable {
 
   public static void main(String[] args) {
     Djl.init();
-    System.exit(new picocli.CommandLine(new SaeBench()).execute(args));
+    System.exit(new picocli.CommandLine(new BenchSaeCommand()).execute(args));
   }
 }
