@@ -34,7 +34,7 @@ class FusedEncoder(torch.autograd.Function):
 w_enc = (torch.rand(n, d) * 2 - 1) / d ** 0.5
 b_enc = torch.zeros(n)
 w_dec = w_enc.clone()
-w_dec /= w_dec.norm(dim=1, keepdim=True) + torch.finfo(torch.float32).eps
+w_dec.div_(w_dec.norm(dim=1, keepdim=True) + torch.finfo(torch.float32).eps)
 x = torch.randn(N, d)
 b_dec = x.mean(0)
 params = [p.requires_grad_() for p in (w_enc, b_enc, w_dec, b_dec)]
@@ -44,7 +44,7 @@ lr, m = 5e-3 / (n / 2 ** 14) ** 0.5, 0.95
 
 def step(t):
     with torch.no_grad():
-        w_dec /= w_dec.norm(dim=1, keepdim=True) + torch.finfo(torch.float32).eps
+        w_dec.div_(w_dec.norm(dim=1, keepdim=True) + torch.finfo(torch.float32).eps)
     vals, idx = FusedEncoder.apply(x - b_dec, w_enc, b_enc, k)
     recon = F.embedding_bag(idx, w_dec, per_sample_weights=vals, mode="sum") + b_dec
     fvu = (x - recon).pow(2).sum() / (x - x.mean(0)).pow(2).sum()

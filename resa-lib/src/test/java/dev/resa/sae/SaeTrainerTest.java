@@ -122,7 +122,7 @@ class SaeTrainerTest {
     Assumptions.assumeTrue(Files.isRegularFile(bin), "stories260K not found under the data dir " + data);
     try (NDManager m = manager.newSubManager(); DecoderLM model = Llama2c.load(bin, m)) {
       Llama2cTokenizer tok = Llama2cTokenizer.load(data.resolve("models/stories260K/tok512.bin"), 512);
-      List<long[]> chunks = Packing.pack(gsm8kTriggerTexts(data, 160), tok, 256);
+      List<long[]> chunks = Packing.pack(gsm8kTriggerTexts(data, 100), tok, 256);
       ActivationSource src = new ActivationSource(model, List.of("layers.2"));
       SparseCoderConfig shape = SparseCoderConfig.of(src.width(), 1024, 16);
       // the dead threshold is one step's tokens here (sparsify's 10M is far beyond this run)
