@@ -196,4 +196,29 @@ class SaeAnalysisTest {
       assertThrows(IllegalArgumentException.class, () -> ReasoningFeatures.count(model, tok, Map.of("layers.9", saes.get("layers.1")), "<think>"));
     }
   }
+
+  @Test
+  void featureCardShowsTopContextsAndLogitAttribution() {
+    requireModel();
+    try (SparseCoder id = identitySae(64)) {
+      int latent = 5; // reads +x_5
+      FeatureCards.Card card = FeatureCards.card(model, tok, "layers.2", id, latent, chunks.subList(0, 3), 4, 8);
+      assertEquals(4, card.topContexts().size());
+      for (int i = 1; i < 4; i++) assertTrue(card.topContexts().get(i - 1).activation() >= card.topContexts().get(i).activation());
+      assertTrue(card.topContexts().get(0).text().contains("[["));
+      // the best context's activation is the largest x_5 over those tokens, computed here from a plain capture
+      try (NDManager m = manager.newSubManager()) {
+        float[] x = new ActivationSource(model, List.of("layers.2")).capture(chunks.subList(0, 3), m).get("layers.2").toFloatArray();
+        float max = 0;
+        for (int t = 0; t < x.length / 64; t++) max = Math.max(max, x[t * 64 + latent]);
+        assertEquals(max, card.topContexts().get(0).activation(), 1e-5);
+        // logit attribution: W_U · e_5 is column 5 of the unembedding
+        String head = model.config().tieEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
+        float[] wU = model.weights().get(head).toFloatArray();
+        int best = 0;
+        for (int v = 0; v < wU.length / 64; v++) if (wU[v * 64 + latent] > wU[best * 64 + latent]) best = v;
+        assertEquals(tok.decode(new int[] {best}), card.promotedTokens().get(0));
+      }
+    }
+  }
 }
