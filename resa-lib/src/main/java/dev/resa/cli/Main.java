@@ -26,6 +26,8 @@ public final class Main implements Runnable {
     cl.addSubcommand(new GenerateCommand());
     cl.addSubcommand(new TrainLmCommand());
     // activations / sae
+    cl.addSubcommand(new TrainSaeCommand());
+    cl.addSubcommand(new SaeMetricsCommand());
     // tuning
     // eval
     cl.addSubcommand(new EvalCommand());
@@ -34,7 +36,8 @@ public final class Main implements Runnable {
     cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
+        .addSubcommand(new BenchEvalCommand())
+        .addSubcommand(new BenchSaeCommand())); // one line per benchmark
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

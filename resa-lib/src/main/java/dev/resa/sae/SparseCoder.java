@@ -243,10 +243,15 @@ public final class SparseCoder implements AutoCloseable {
    */
   public NDArray reconstruct(NDArray x) {
     Shape shape = x.getShape();
-    NDArray flat = x.stopGradient().reshape(-1, config.dIn());
-    TopK top = encode(flat);
-    NDArray out = decode(top.values(), top.indices()).stopGradient();
-    return out.reshape(shape);
+    try (NDManager scope = manager.newSubManager()) {
+      for (NDArray p : parameters()) p.tempAttach(scope);
+      NDArray flat = x.stopGradient().reshape(-1, config.dIn()); // [N, d]
+      flat.tempAttach(scope);
+      TopK top = encode(flat);
+      NDArray out = decode(top.values(), top.indices()).stopGradient().reshape(shape);
+      out.attach(x.getManager());
+      return out;
+    }
   }
 
   /** Renormalises the {@code W_dec} rows to unit norm in place (sparsify: divide by norm + float eps). */
