@@ -14,18 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tech.tablesaw.api.Table;
 
 /** The full harness (prompt, generate, extract, check) with stand-in models whose scores are known. */
 class HarnessTest {
-  @BeforeAll
-  static void quiet() {
-    System.setProperty("resa.progress.off", "true");
-  }
-
   private static EvalConfig config() {
     return EvalConfig.paper(64).withBatchSize(64);
   }
