@@ -31,9 +31,10 @@ public final class Main implements Runnable {
     cl.addSubcommand(new EvalCommand());
     cl.addSubcommand(new GradeCommand());
     // miniature, kernel, bench
+    cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune`, `bench eval` here, one line each
+        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
