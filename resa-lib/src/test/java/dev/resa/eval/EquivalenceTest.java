@@ -89,6 +89,7 @@ class EquivalenceTest {
       (-\\infty, -2) \\cup (3, \\infty)    | (-\\infty,-2)\\cup(3,\\infty)
       \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix} | \\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}
       \\text{odd}                        | odd
+      \\frac{1 \\pm \\sqrt{5}}{2}         | \\frac{1+\\sqrt5}{2}, \\frac{1-\\sqrt5}{2}
       """)
   void equal(String pred, String ref) {
     assertEquals(true, Equivalence.equal(pred, ref), pred + " vs " + ref);
