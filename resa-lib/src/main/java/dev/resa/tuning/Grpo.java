@@ -270,12 +270,12 @@ public final class Grpo implements AutoCloseable {
         mask[i * (len - 1) + t] = target >= r.promptLength()[i] && target < s.length ? 1 : 0;
       }
     }
-    NDArray tokens = scope.create(ids, new Shape(n, len)); // [N, L]
+    NDArray tokens = scope.create(ids, new Shape(n, len)).duplicate(); // [N, L]; owned copy, see SaeTuning.tokens
     DataType dtype = model.weights().get("model.embed_tokens.weight").getDataType();
     float[] adv = new float[n];
     for (int i = 0; i < n; i++) adv[i] = (float) r.advantage()[i];
-    return new Batch(tokens, tokens.get(":, 1:"), scope.create(mask, new Shape(n, len - 1)).toType(dtype, false),
-        scope.create(adv, new Shape(n, 1)).toType(dtype, false));
+    return new Batch(tokens, tokens.get(":, 1:"), scope.create(mask, new Shape(n, len - 1)).toType(dtype, true),
+        scope.create(adv, new Shape(n, 1)).toType(dtype, true));
   }
 
   /** log π(target) per position, [N, L-1], at the sampling temperature. */

@@ -57,20 +57,20 @@ class GrpoTest {
   }
 
   /**
-   * A tiny model learns a+b (a, b in 0..5) from data where half the answers are wrong, so it answers right only
+   * A tiny model learns a+b (a, b in 0..4) from data where half the answers are wrong, so it answers right only
    * about half the time when sampling. GRPO with exact-match reward must raise its sampled accuracy clearly.
    */
   @Test
   void grpoRaisesAccuracyOnNoisyAddition() {
     ModelConfig c = ModelConfig.tinyQwen2(TOK.vocabSize(), 32, 2, 4, 2, 64, 16);
     List<Grpo.Problem> problems = new ArrayList<>();
-    for (int a = 0; a <= 5; a++) for (int b = 0; b <= 5; b++) problems.add(new Grpo.Problem(a + "+" + b + "=", String.valueOf(a + b)));
+    for (int a = 0; a <= 4; a++) for (int b = 0; b <= 4; b++) problems.add(new Grpo.Problem(a + "+" + b + "=", String.valueOf(a + b)));
     try (DecoderLM model = new DecoderLM(c, Weights.random(c, root.newSubManager(), 3, DataType.FLOAT32))) {
-      pretrainOnNoisyAnswers(model, problems, 250);
+      pretrainOnNoisyAnswers(model, problems, 400);
       NDArray probe = root.create(new long[] {1, 5, 15, 5, 16}, new Shape(1, 5)); // <bos>0+0=
       for (float v : model.logits(probe).toFloatArray()) assertTrue(Float.isFinite(v), "pretraining diverged");
       Grpo.Config cfg = new Grpo.Config(new LoraConfig(8, 16, 0, LoraConfig.ALL_TARGETS, null, 1),
-          8, 6, 3, 1.0, 0.2, 0.0, 1, 2e-3, 0.0, 1.0, 40, 7);
+          8, 6, 3, 1.0, 0.2, 0.0, 1, 5e-3, 0.0, 1.0, 50, 7);
       try (Grpo grpo = new Grpo(model, TOK, Grpo.exactMatch(), cfg)) {
         double before = grpo.meanReward(problems, 8, 1.0, 11);
         double greedyBefore = grpo.meanReward(problems, 1, 0, 0);
@@ -79,7 +79,7 @@ class GrpoTest {
         double greedyAfter = grpo.meanReward(problems, 1, 0, 0);
         System.out.printf("GRPO on noisy a+b: sampled accuracy %.3f -> %.3f, greedy %.3f -> %.3f (train reward first %.3f, last %.3f)%n",
             before, after, greedyBefore, greedyAfter, r.firstReward(), r.lastReward());
-        assertEquals(40, r.log().rowCount());
+        assertEquals(50, r.log().rowCount());
         assertTrue(before < 0.75, "the pretrained model should be unreliable when sampling, got " + before);
         assertTrue(after >= before + 0.2, "GRPO must raise sampled accuracy by >= 0.2: " + before + " -> " + after);
       }
@@ -91,7 +91,7 @@ class GrpoTest {
     Random rng = new Random(5);
     List<NDArray> params = model.weights().setTrainable(n -> true);
     int len = 8; // <bos> a + b = c c <eos>, right-padded
-    try (AdamW adamw = new AdamW(AdamW.Config.torchDefaults(3e-3), model.manager())) {
+    try (AdamW adamw = new AdamW(AdamW.Config.torchDefaults(5e-3), model.manager())) {
       for (int step = 0; step < steps; step++) {
         int batch = 48;
         long[] ids = new long[batch * len];
@@ -99,7 +99,7 @@ class GrpoTest {
         for (int i = 0; i < batch; i++) {
           Grpo.Problem p = problems.get(rng.nextInt(problems.size()));
           int gold = Integer.parseInt(p.answer());
-          int shown = rng.nextBoolean() ? gold : (gold + 1 + rng.nextInt(10)) % 11;
+          int shown = rng.nextBoolean() ? gold : (gold + 1 + rng.nextInt(8)) % 9;
           List<Integer> seq = new ArrayList<>();
           seq.add(TOK.bosId());
           for (int t : TOK.encode(p.prompt() + shown)) seq.add(t);
@@ -108,10 +108,10 @@ class GrpoTest {
           for (int t = 4; t < seq.size() - 1; t++) mask[i * (len - 1) + t] = 1; // predict the answer and EOS
         }
         try (NDManager scope = model.stepScope()) {
-          NDArray tok = scope.create(ids, new Shape(batch, len));
+          NDArray tok = scope.create(ids, new Shape(batch, len)).duplicate();
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray logits = model.logits(tok).get(":, :-1, :");
-            gc.backward(Losses.crossEntropy(logits, tok.get(":, 1:"), scope.create(mask, new Shape(batch, len - 1))));
+            gc.backward(Losses.crossEntropy(logits, tok.get(":, 1:"), scope.create(mask, new Shape(batch, len - 1)).duplicate()));
           }
           Gradients.clipGlobalNorm(params, 1.0);
           adamw.step(params);
