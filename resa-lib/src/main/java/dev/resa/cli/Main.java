@@ -28,9 +28,13 @@ public final class Main implements Runnable {
     // activations / sae
     // tuning
     // eval
+    cl.addSubcommand(new EvalCommand());
+    cl.addSubcommand(new GradeCommand());
     // miniature, kernel, bench
+    cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
-        .addSubcommand(new BenchLmCommand())); // add `bench sae`, `bench tune`, `bench eval` here, one line each
+        .addSubcommand(new BenchLmCommand())
+        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
