@@ -270,7 +270,7 @@ public final class Grpo implements AutoCloseable {
         mask[i * (len - 1) + t] = target >= r.promptLength()[i] && target < s.length ? 1 : 0;
       }
     }
-    NDArray tokens = scope.create(ids, new Shape(n, len)).duplicate(); // [N, L]; owned copy, see SaeTuning.tokens
+    NDArray tokens = scope.create(ids, new Shape(n, len)); // [N, L]
     DataType dtype = model.weights().get("model.embed_tokens.weight").getDataType();
     float[] adv = new float[n];
     for (int i = 0; i < n; i++) adv[i] = (float) r.advantage()[i];

@@ -283,9 +283,7 @@ public final class SaeTuning implements AutoCloseable {
     for (int r = 0; r < rows.size(); r++) {
       for (int i = 0; i < t; i++) flat[r * t + i] = rows.get(r)[i];
     }
-    // duplicate(): a tensor made from a Java array can alias a direct buffer that DJL may free while autograd
-    // still reads it (seen as nondeterministic NaNs); an owned copy is safe.
-    return scope.create(flat, new Shape(rows.size(), t)).duplicate(); // [B, T]
+    return scope.create(flat, new Shape(rows.size(), t)); // [B, T]
   }
 
   /**
