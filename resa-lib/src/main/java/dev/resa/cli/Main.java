@@ -27,6 +27,10 @@ public final class Main implements Runnable {
     cl.addSubcommand(new TrainLmCommand());
     // activations / sae
     // tuning
+    cl.addSubcommand(new TuneCommand());
+    cl.addSubcommand(new SftCommand());
+    cl.addSubcommand(new GrpoCommand());
+    cl.addSubcommand(new MergeCommand());
     // eval
     cl.addSubcommand(new EvalCommand());
     cl.addSubcommand(new GradeCommand());
@@ -34,6 +38,7 @@ public final class Main implements Runnable {
     cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
+        .addSubcommand(new BenchTuneCommand())
         .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;

@@ -57,16 +57,16 @@ class GrpoTest {
   }
 
   /**
-   * A tiny model learns a+b (a, b in 0..4) from data where half the answers are wrong, so it answers right only
+   * A tiny model learns a+b (a, b in 0..3) from data where half the answers are wrong, so it answers right only
    * about half the time when sampling. GRPO with exact-match reward must raise its sampled accuracy clearly.
    */
   @Test
   void grpoRaisesAccuracyOnNoisyAddition() {
     ModelConfig c = ModelConfig.tinyQwen2(TOK.vocabSize(), 32, 2, 4, 2, 64, 16);
     List<Grpo.Problem> problems = new ArrayList<>();
-    for (int a = 0; a <= 4; a++) for (int b = 0; b <= 4; b++) problems.add(new Grpo.Problem(a + "+" + b + "=", String.valueOf(a + b)));
+    for (int a = 0; a <= 3; a++) for (int b = 0; b <= 3; b++) problems.add(new Grpo.Problem(a + "+" + b + "=", String.valueOf(a + b)));
     try (DecoderLM model = new DecoderLM(c, Weights.random(c, root.newSubManager(), 3, DataType.FLOAT32))) {
-      pretrainOnNoisyAnswers(model, problems, 400);
+      pretrainOnNoisyAnswers(model, problems, 500);
       NDArray probe = root.create(new long[] {1, 5, 15, 5, 16}, new Shape(1, 5)); // <bos>0+0=
       for (float v : model.logits(probe).toFloatArray()) assertTrue(Float.isFinite(v), "pretraining diverged");
       Grpo.Config cfg = new Grpo.Config(new LoraConfig(8, 16, 0, LoraConfig.ALL_TARGETS, null, 1),
@@ -91,7 +91,7 @@ class GrpoTest {
     Random rng = new Random(5);
     List<NDArray> params = model.weights().setTrainable(n -> true);
     int len = 8; // <bos> a + b = c c <eos>, right-padded
-    try (AdamW adamw = new AdamW(AdamW.Config.torchDefaults(5e-3), model.manager())) {
+    try (AdamW adamw = new AdamW(AdamW.Config.torchDefaults(2e-3), model.manager())) {
       for (int step = 0; step < steps; step++) {
         int batch = 48;
         long[] ids = new long[batch * len];
@@ -99,7 +99,7 @@ class GrpoTest {
         for (int i = 0; i < batch; i++) {
           Grpo.Problem p = problems.get(rng.nextInt(problems.size()));
           int gold = Integer.parseInt(p.answer());
-          int shown = rng.nextBoolean() ? gold : (gold + 1 + rng.nextInt(8)) % 9;
+          int shown = rng.nextBoolean() ? gold : (gold + 1 + rng.nextInt(6)) % 7;
           List<Integer> seq = new ArrayList<>();
           seq.add(TOK.bosId());
           for (int t : TOK.encode(p.prompt() + shown)) seq.add(t);
@@ -111,7 +111,10 @@ class GrpoTest {
           NDArray tok = scope.create(ids, new Shape(batch, len));
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray logits = model.logits(tok).get(":, :-1, :");
-            gc.backward(Losses.crossEntropy(logits, tok.get(":, 1:"), scope.create(mask, new Shape(batch, len - 1))));
+            NDArray dl = Losses.crossEntropy(logits, tok.get(":, 1:"), scope.create(mask, new Shape(batch, len - 1)));
+            gc.backward(dl);
+            float lv = dl.getFloat();
+            if (step % 50 == 0 || !Float.isFinite(lv)) System.out.println("DBG pretrain " + step + " loss " + lv);
           }
           Gradients.clipGlobalNorm(params, 1.0);
           adamw.step(params);
