@@ -29,6 +29,10 @@ public final class Main implements Runnable {
     cl.addSubcommand(new TrainSaeCommand());
     cl.addSubcommand(new SaeMetricsCommand());
     // tuning
+    cl.addSubcommand(new TuneCommand());
+    cl.addSubcommand(new SftCommand());
+    cl.addSubcommand(new GrpoCommand());
+    cl.addSubcommand(new MergeCommand());
     // eval
     cl.addSubcommand(new EvalCommand());
     cl.addSubcommand(new GradeCommand());
@@ -36,8 +40,9 @@ public final class Main implements Runnable {
     cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchEvalCommand())
-        .addSubcommand(new BenchSaeCommand())); // one line per benchmark
+        .addSubcommand(new BenchSaeCommand())
+        .addSubcommand(new BenchTuneCommand())
+        .addSubcommand(new BenchEvalCommand())); // one line per benchmark
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
