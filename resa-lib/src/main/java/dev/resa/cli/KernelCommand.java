@@ -51,7 +51,7 @@ public final class KernelCommand implements Runnable {
     String displayName;
 
     @Option(names = "--jvm-opt", paramLabel = "OPT", description = "A JVM option for the kernel (repeatable), e.g. "
-        + "--jvm-opt=-Xmx16g. Replaces the defaults " + "-Xmx8g -XX:MaxDirectMemorySize=8g -Dai.djl.offline=true.")
+        + "--jvm-opt=-Xmx16g. Replaces the defaults (-Xmx8g, DJL offline, library logs at warn).")
     List<String> jvmOptions = new ArrayList<>();
 
     @Option(names = "--java", paramLabel = "PATH", description = "java executable (default: the one running this command).")
