@@ -118,6 +118,7 @@ class NotebookExecutionTest {
     Path notebook = repo.resolve("notebooks/" + BROWSER_NOTEBOOK + ".ipynb");
     assertTrue(Files.isRegularFile(notebook), "missing " + notebook);
     Path out = execute(notebook);
+    assertOneLiveTrainingOutput(out);
     run(List.of("jupyter", "nbconvert", "--to", "html", "--output-dir", artifacts.toString(),
         "--output", BROWSER_NOTEBOOK, out.toString()), repo, artifacts.resolve("nbconvert-html.log"), 300);
     Path html = artifacts.resolve(BROWSER_NOTEBOOK + ".html");
@@ -134,6 +135,29 @@ class NotebookExecutionTest {
     run(chromiumCommand("--screenshot=" + png, html, "--hide-scrollbars", "--window-size=1280,4000"), repo,
         artifacts.resolve("chromium-screenshot.log"), 180);
     assertTrue(Files.size(png) > 10_000, "screenshot missing or empty: " + png);
+  }
+
+  /** The tour's training loop left exactly one progress output, updated in place to its final state. */
+  private static void assertOneLiveTrainingOutput(Path executedNotebook) throws IOException {
+    String text = Files.readString(executedNotebook);
+    JsonObject nb = JsonParser.parseString(text).getAsJsonObject();
+    int progress = 0;
+    for (JsonElement c : nb.getAsJsonArray("cells")) {
+      JsonArray outputs = c.getAsJsonObject().getAsJsonArray("outputs");
+      if (outputs == null) continue;
+      for (JsonElement o : outputs) {
+        JsonObject data = o.getAsJsonObject().getAsJsonObject("data");
+        if (data == null || !data.has("text/plain")) continue;
+        String plain = String.join("", data.get("text/plain").isJsonArray()
+            ? data.getAsJsonArray("text/plain").asList().stream().map(JsonElement::getAsString).toList()
+            : List.of(data.get("text/plain").getAsString()));
+        if (plain.startsWith("linear regression ")) {
+          progress++;
+          assertTrue(plain.contains("done") && plain.contains("loss="), "final state shown: " + plain);
+        }
+      }
+    }
+    assertEquals(1, progress, "one live training output, updated in place");
   }
 
   /** Executes a notebook once (cached for this run); fails with nbconvert's log if the run fails. */
