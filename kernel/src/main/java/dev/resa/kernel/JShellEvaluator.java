@@ -82,7 +82,7 @@ public final class JShellEvaluator implements AutoCloseable {
         if (control.interrupted()) throw interrupted();
         if (!info.completeness().isComplete()) {
           int line = firstLine + lineOf(code, snippetStart);
-          throw new CellError.CompileError( "incomplete input at line " + line,
+          throw new CellError.CompileError("incomplete input at line " + line,
               List.of("Incomplete input starting at line " + line + " (missing ';' or '}'?):",
                   "    " + lineText(code, snippetStart)));
         }
@@ -102,7 +102,6 @@ public final class JShellEvaluator implements AutoCloseable {
   private Object evalSnippet(String source, String cell, int snippetStart, int firstLine, String cellLabel, int startLine) {
     List<SnippetEvent> events = shell.eval(source);
     Object value = null;
-    boolean hasValue = false;
     for (SnippetEvent e : events) {
       if (e.snippet() instanceof VarSnippet v) trackVariable(e, v);
       if (e.causeSnippet() != null) continue;
@@ -110,12 +109,9 @@ public final class JShellEvaluator implements AutoCloseable {
       origins.put(s.id(), new Origin(cellLabel, startLine));
       if (e.status() == Snippet.Status.REJECTED) throw compileError(s, cell, snippetStart, firstLine);
       if (e.exception() != null) throw runtimeError(e.exception());
-      if (isExpression(s)) {
-        value = control.takeResult(e.value());
-        hasValue = true;
-      }
+      if (isExpression(s)) value = control.takeResult(e.value());
     }
-    return hasValue ? value : null;
+    return value;
   }
 
   private static boolean isExpression(Snippet s) {

@@ -57,6 +57,9 @@ public final class KernelCommand implements Runnable {
     @Option(names = "--java", paramLabel = "PATH", description = "java executable (default: the one running this command).")
     Path java;
 
+    @Option(names = "--no-cds", description = "Skip the class-data-sharing archive that speeds up kernel start.")
+    boolean noCds;
+
     @Override
     public Integer call() throws IOException {
       Path home = ResaHome.locate();
@@ -65,11 +68,44 @@ public final class KernelCommand implements Runnable {
           jvmOptions.isEmpty() ? KernelSpec.DEFAULT_JVM_OPTIONS : jvmOptions,
           ResaHome.kernelClasspath(home), KernelSpec.env(Map.of()));
       Path dir = spec.install(target.dataDir());
+      if (!noCds) {
+        Path archive = classDataArchive(spec, dir);
+        if (archive != null) {
+          spec = spec.withJvmOptions(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto"));
+          spec.install(target.dataDir());
+        }
+      }
       System.out.println("Installed kernelspec '" + spec.name() + "' (" + spec.displayName() + ") in " + dir);
       if (target.prefix != null) {
         System.out.println("Jupyter finds it with JUPYTER_PATH=" + target.dataDir());
       }
       return 0;
+    }
+  }
+
+  /**
+   * Runs the kernel's warm-up once with {@code -XX:ArchiveClassesAtExit} and returns the archive (JDK 13+ dynamic
+   * class-data sharing: later starts map the classes instead of loading and verifying them). Null if it failed;
+   * a stale archive (other JDK, changed jars) is ignored by the JVM, so the kernel still starts.
+   */
+  static Path classDataArchive(KernelSpec spec, Path kernelDir) {
+    Path archive = kernelDir.resolve("resa-kernel.jsa");
+    List<String> cmd = new ArrayList<>(spec.withJvmOptions(List.of("-XX:ArchiveClassesAtExit=" + archive)).argv());
+    cmd.set(cmd.size() - 1, "--warmup");
+    System.out.println("Building a class-data-sharing archive for faster kernel starts ...");
+    try {
+      Files.deleteIfExists(archive);
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().putAll(spec.env());
+      Process p = pb.start();
+      if (!p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        return null;
+      }
+      return p.exitValue() == 0 && Files.isRegularFile(archive) ? archive : null;
+    } catch (IOException | InterruptedException e) {
+      System.err.println("warning: no class-data-sharing archive (" + e.getMessage() + "); the kernel works without it");
+      return null;
     }
   }
 
