@@ -25,11 +25,10 @@ import jdk.jshell.VarSnippet;
  * line: compile errors show the line with a caret, exceptions show the exception and the frames of notebook code.
  */
 public final class JShellEvaluator implements AutoCloseable {
-  /** Imports every cell sees, like the jshell tool's default startup. */
+  /** Imports every cell sees (a subset of the jshell tool's: each one costs a compile at kernel start). */
   static final String STARTUP = String.join("\n",
-      "import java.io.*;", "import java.math.*;", "import java.net.*;", "import java.nio.file.*;",
-      "import java.util.*;", "import java.util.concurrent.*;", "import java.util.function.*;",
-      "import java.util.regex.*;", "import java.util.stream.*;", "import static dev.resa.kernel.Notebook.*;");
+      "import java.io.*;", "import java.nio.file.*;", "import java.util.*;", "import java.util.function.*;",
+      "import java.util.stream.*;", "import static dev.resa.kernel.Notebook.*;");
 
   private final SnippetLoader loader = new SnippetLoader();
   private final InProcessControl.Provider provider = new InProcessControl.Provider(loader);
