@@ -51,7 +51,7 @@ public final class KernelCommand implements Runnable {
     String displayName;
 
     @Option(names = "--jvm-opt", paramLabel = "OPT", description = "A JVM option for the kernel (repeatable), e.g. "
-        + "--jvm-opt=-Xmx16g. Replaces the defaults (-Xmx8g, DJL offline, library logs at warn).")
+        + "--jvm-opt=-Xmx16g. Added after the defaults (-Xmx8g, DJL offline, library logs at warn), so it wins.")
     List<String> jvmOptions = new ArrayList<>();
 
     @Option(names = "--java", paramLabel = "PATH", description = "java executable (default: the one running this command).")
@@ -65,7 +65,7 @@ public final class KernelCommand implements Runnable {
       Path home = ResaHome.locate();
       KernelSpec spec = new KernelSpec(target.name, displayName,
           (java != null ? java : Path.of(System.getProperty("java.home"), "bin", "java")).toString(),
-          jvmOptions.isEmpty() ? KernelSpec.DEFAULT_JVM_OPTIONS : jvmOptions,
+          concat(KernelSpec.DEFAULT_JVM_OPTIONS, jvmOptions),
           ResaHome.kernelClasspath(home), KernelSpec.env(Map.of()));
       Path dir = spec.install(target.dataDir());
       if (!noCds) {
@@ -81,6 +81,12 @@ public final class KernelCommand implements Runnable {
       }
       return 0;
     }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   /**
