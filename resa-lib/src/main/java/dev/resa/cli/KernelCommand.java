@@ -62,25 +62,32 @@ public final class KernelCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      Path home = ResaHome.locate();
-      KernelSpec spec = new KernelSpec(target.name, displayName,
-          (java != null ? java : Path.of(System.getProperty("java.home"), "bin", "java")).toString(),
-          concat(KernelSpec.DEFAULT_JVM_OPTIONS, jvmOptions),
-          ResaHome.kernelClasspath(home), KernelSpec.env(Map.of()));
-      Path dir = spec.install(target.dataDir());
-      if (!noCds) {
-        Path archive = classDataArchive(spec, dir);
-        if (archive != null) {
-          spec = spec.withJvmOptions(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto"));
-          spec.install(target.dataDir());
-        }
-      }
+      KernelSpec spec = installSpec(target.name, displayName, java, jvmOptions, !noCds, target.dataDir());
+      Path dir = target.dataDir().resolve("kernels").resolve(spec.name());
       System.out.println("Installed kernelspec '" + spec.name() + "' (" + spec.displayName() + ") in " + dir);
       if (target.prefix != null) {
         System.out.println("Jupyter finds it with JUPYTER_PATH=" + target.dataDir());
       }
       return 0;
     }
+  }
+
+  /** Builds the spec for this checkout, writes it, and (with {@code cds}) adds a class-data-sharing archive. */
+  static KernelSpec installSpec(String name, String displayName, Path java, List<String> jvmOptions, boolean cds,
+      Path dataDir) throws IOException {
+    KernelSpec spec = new KernelSpec(name, displayName,
+        (java != null ? java : Path.of(System.getProperty("java.home"), "bin", "java")).toString(),
+        concat(KernelSpec.DEFAULT_JVM_OPTIONS, jvmOptions),
+        ResaHome.kernelClasspath(ResaHome.locate()), KernelSpec.env(Map.of()));
+    Path dir = spec.install(dataDir);
+    if (cds) {
+      Path archive = classDataArchive(spec, dir);
+      if (archive != null) {
+        spec = spec.withJvmOptions(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto"));
+        spec.install(dataDir);
+      }
+    }
+    return spec;
   }
 
   private static List<String> concat(List<String> a, List<String> b) {

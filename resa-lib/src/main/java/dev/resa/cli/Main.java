@@ -34,7 +34,8 @@ public final class Main implements Runnable {
     cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
+        .addSubcommand(new BenchEvalCommand())
+        .addSubcommand(new BenchKernelCommand())); // add `bench sae`, `bench tune` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
