@@ -46,6 +46,8 @@ class RenderingTest {
     Renderable r = () -> MimeBundle.text("me");
     assertEquals("me", Rendering.render(r).data().get(MimeBundle.TEXT));
     assertNull(Rendering.render(42));
+    MimeBundle html = MimeBundle.html("<b>x</b>", "x");
+    assertEquals(html, Rendering.render(html), "a ready bundle is shown as is");
   }
 
   @Test
