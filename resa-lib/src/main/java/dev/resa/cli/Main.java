@@ -42,7 +42,8 @@ public final class Main implements Runnable {
         .addSubcommand(new BenchLmCommand())
         .addSubcommand(new BenchSaeCommand())
         .addSubcommand(new BenchTuneCommand())
-        .addSubcommand(new BenchEvalCommand())); // one line per benchmark
+        .addSubcommand(new BenchEvalCommand())
+        .addSubcommand(new BenchKernelCommand())); // one line per benchmark
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
