@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.resa.core.Scalars;
 
 /**
  * A Qwen2 / Llama decoder-only language model written directly on DJL NDArrays, top to bottom:
@@ -235,7 +236,7 @@ public final class DecoderLM implements AutoCloseable {
     NDArray q = proj(p + "q_proj", x).reshape(b, t, heads, e).transpose(0, 2, 1, 3); // [B, H, T, E]
     NDArray k = proj(p + "k_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
     NDArray v = proj(p + "v_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
-    q = applyRope(q, rope).div(Math.sqrt(e)); // scaling q costs T*E, scaling the scores T*S
+    q = applyRope(q, rope).mul(Scalars.of(q, 1 / Math.sqrt(e))); // scaling q costs T*E, scaling the scores T*S
     k = applyRope(k, rope);
     if (cache != null) {
       NDArray[] kv = cache.append(l, k, v);

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tech.tablesaw.api.Table;
+import dev.resa.core.Scalars;
 
 /**
  * The CoT-free RL baseline of Resa's Table 3 (Tina: GRPO with LoRA), at small scale. One step:
@@ -281,7 +282,7 @@ public final class Grpo implements AutoCloseable {
   /** log π(target) per position, [N, L-1], at the sampling temperature. */
   private NDArray tokenLogp(Batch b) {
     NDArray logits = model.logits(b.inputs()); // [N, L, V]; right padding never leaks into earlier positions
-    NDArray scaled = logits.get(":, :-1, :").div(config.temperature()); // [N, L-1, V]
+    NDArray scaled = logits.get(":, :-1, :").mul(Scalars.of(logits, 1 / config.temperature())); // [N, L-1, V]
     return scaled.logSoftmax(-1).gather(b.targets().expandDims(-1), -1).squeeze(-1); // [N, L-1]
   }
 
@@ -311,7 +312,7 @@ public final class Grpo implements AutoCloseable {
         if (ref != null) {
           NDArray d = ref.sub(logp);
           kl = d.exp().sub(d).sub(1); // k3 estimate of KL(π_θ ‖ π_ref), >= 0
-          perToken = perToken.add(kl.mul(config.klBeta()));
+          perToken = perToken.add(kl.mul(Scalars.of(kl, config.klBeta())));
         }
         NDArray tokensPerSeq = b.mask().sum(new int[] {1}).maximum(1); // [N]
         loss = perToken.mul(b.mask()).sum(new int[] {1}).div(tokensPerSeq).mean();
