@@ -6,14 +6,14 @@ import dev.resa.model.DecoderLM;
 import dev.resa.model.Generator;
 import dev.resa.model.HfCheckpoint;
 import dev.resa.model.Llama2c;
-import dev.resa.tokenizer.CharTokenizer;
-import dev.resa.tokenizer.HfTokenizer;
-import dev.resa.tokenizer.Llama2cTokenizer;
 import dev.resa.tokenizer.Tokenizer;
+import dev.resa.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -42,25 +42,26 @@ public final class GenerateCommand implements Callable<Integer> {
   Source source;
 
   @Option(names = "--tokenizer", paramLabel = "FILE",
-      description = "tok.bin (llama2.c), tokenizer.json (HF) or a char tokenizer .json. Default: tokenizer.json in --model.")
+      description = "tok.bin (llama2.c), tokenizer.json (HF), a char tokenizer .json, or the tokenizers/qwen2 data folder."
+          + " Default: tokenizer.json in --model.")
   Path tokenizer;
 
-  @Option(names = "--prompt", defaultValue = "", description = "Text to continue (default: empty, i.e. start from BOS).")
+  @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "", description = "Text to continue (default: empty, i.e. start from BOS).")
   String prompt;
 
-  @Option(names = "--max-new-tokens", defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
-  @Option(names = "--temperature", defaultValue = "0.6", description = "0 = greedy; Resa evaluates at 0.6 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "0 = greedy; Resa evaluates at 0.6 (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus mass kept when sampling (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "Nucleus mass kept when sampling (default: ${DEFAULT-VALUE}).")
   double topP;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
   String device;
 
   @Override
@@ -69,16 +70,19 @@ public final class GenerateCommand implements Callable<Integer> {
     try (NDManager manager = Djl.newManager(Djl.parseDevice(device))) {
       DecoderLM model = source.model != null ? HfCheckpoint.load(source.model, manager) : Llama2c.load(source.llama2c, manager);
       Tokenizer tok = openTokenizer(model.config().vocabSize());
+      if (tok.vocabSize() > model.config().vocabSize()) {
+        throw new ParameterException(spec.commandLine(), "tokenizer has " + tok.vocabSize() + " tokens but the model only "
+            + model.config().vocabSize() + ": they do not belong together");
+      }
       int[] prompt = promptIds(tok);
       Set<Integer> stop = tok.eosId() >= 0 ? Set.of(tok.eosId()) : Set.of();
       var sampling = new Generator.Sampling(maxNewTokens, temperature, topP, stop, seed);
-      int[] generated = new Generator(model).generate(List.of(prompt), sampling).get(0);
       int skip = tok.bosId() >= 0 && prompt.length > 0 && prompt[0] == tok.bosId() ? 1 : 0;
-      int[] all = new int[prompt.length - skip + generated.length];
-      System.arraycopy(prompt, skip, all, 0, prompt.length - skip);
-      System.arraycopy(generated, 0, all, prompt.length - skip, generated.length);
-      out.println(tok.decode(all));
-      out.flush();
+      Stream stream = new Stream(tok, Arrays.copyOfRange(prompt, skip, prompt.length), out);
+      new Generator(model).generate(List.of(prompt), sampling, (row, token) -> {
+        if (!stop.contains(token)) stream.add(token); // the stop token ends the text; it is not part of it
+      });
+      stream.finish();
       if (tok instanceof AutoCloseable c) {
         try {
           c.close();
@@ -96,15 +100,50 @@ public final class GenerateCommand implements Callable<Integer> {
       file = source.model.resolve("tokenizer.json");
     }
     if (file == null) throw new ParameterException(spec.commandLine(), "--tokenizer is required (no tokenizer.json in the model folder)");
-    String name = file.getFileName().toString();
-    if (name.endsWith(".bin")) return Llama2cTokenizer.load(file, vocab);
-    if (name.equals("tokenizer.json") || Files.isDirectory(file)) return HfTokenizer.open(file);
-    if (name.endsWith(".json")) {
-      var json = com.google.gson.JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-      boolean isChar = json.has("type") && json.get("type").isJsonPrimitive() && json.get("type").getAsString().equals("char");
-      return isChar ? CharTokenizer.load(file) : HfTokenizer.open(file);
+    return Tokenizers.open(file, vocab);
+  }
+
+  /**
+   * Prints text as tokens arrive. Byte-level tokens can end mid-character, so the whole sequence is re-decoded
+   * and only a new suffix that is complete (no trailing U+FFFD) and extends what was printed goes out.
+   */
+  private static final class Stream {
+    private final Tokenizer tok;
+    private final List<Integer> ids = new ArrayList<>();
+    private final PrintWriter out;
+    private String printed = "";
+
+    Stream(Tokenizer tok, int[] prompt, PrintWriter out) {
+      this.tok = tok;
+      this.out = out;
+      for (int id : prompt) ids.add(id);
+      emit(false);
     }
-    throw new ParameterException(spec.commandLine(), "unknown tokenizer file " + file + " (expected .bin, tokenizer.json or a char tokenizer .json)");
+
+    void add(int token) {
+      ids.add(token);
+      emit(false);
+    }
+
+    void finish() {
+      emit(true);
+      out.println();
+      out.flush();
+    }
+
+    private void emit(boolean last) {
+      String text = tok.decode(ids.stream().mapToInt(Integer::intValue).toArray());
+      if (!last && text.endsWith("\uFFFD")) return;
+      if (text.startsWith(printed)) {
+        out.print(text.substring(printed.length()));
+      } else if (last) {
+        out.print(System.lineSeparator() + text); // the decoder rewrote earlier text; show the final version whole
+      } else {
+        return;
+      }
+      out.flush();
+      printed = text;
+    }
   }
 
   /** BOS (when the tokenizer has one) followed by the prompt's tokens. */

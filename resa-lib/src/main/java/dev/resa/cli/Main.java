@@ -29,14 +29,20 @@ public final class Main implements Runnable {
     cl.addSubcommand(new TrainSaeCommand());
     cl.addSubcommand(new SaeMetricsCommand());
     // tuning
+    cl.addSubcommand(new TuneCommand());
+    cl.addSubcommand(new SftCommand());
+    cl.addSubcommand(new GrpoCommand());
+    cl.addSubcommand(new MergeCommand());
     // eval
     cl.addSubcommand(new EvalCommand());
     cl.addSubcommand(new GradeCommand());
     // miniature, kernel, bench
+    cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchEvalCommand())
-        .addSubcommand(new BenchSaeCommand())); // add `bench sae`, `bench tune`, `bench eval` here, one line each
+        .addSubcommand(new BenchSaeCommand())
+        .addSubcommand(new BenchTuneCommand())
+        .addSubcommand(new BenchEvalCommand())); // one line per benchmark
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

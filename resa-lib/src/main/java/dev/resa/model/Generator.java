@@ -44,8 +44,19 @@ public final class Generator {
     }
   }
 
+  /** Receives each row's new token as soon as it is sampled (for streaming output). */
+  @FunctionalInterface
+  public interface Listener {
+    void onToken(int row, int token);
+  }
+
   /** Generates a continuation for each prompt; returns only the new tokens. */
   public List<int[]> generate(List<int[]> prompts, Sampling s) {
+    return generate(prompts, s, (row, token) -> {});
+  }
+
+  /** As {@link #generate(List, Sampling)}, telling {@code listener} about every token as it is produced. */
+  public List<int[]> generate(List<int[]> prompts, Sampling s, Listener listener) {
     int b = prompts.size();
     if (b == 0) return List.of();
     int longest = 0;
@@ -69,7 +80,7 @@ public final class Generator {
       }
     }
     Random[] rngs = new Random[b];
-    for (int r = 0; r < b; r++) rngs[r] = new Random(s.seed() * 0x9E3779B97F4A7C15L + r);
+    for (int r = 0; r < b; r++) rngs[r] = new Random(mix(s.seed() * 0x9E3779B97F4A7C15L + r));
     List<List<Integer>> out = new ArrayList<>();
     for (int r = 0; r < b; r++) out.add(new ArrayList<>());
     boolean[] done = new boolean[b];
@@ -99,6 +110,7 @@ public final class Generator {
           int next = done[r] ? 0 : sample(logits, r * v, v, s, rngs[r]);
           if (!done[r]) {
             out.get(r).add(next);
+            listener.onToken(r, next);
             if (s.stopTokens().contains(next)) done[r] = true;
           }
           feed[r] = next;
@@ -111,6 +123,16 @@ public final class Generator {
     List<int[]> result = new ArrayList<>(b);
     for (List<Integer> row : out) result.add(row.stream().mapToInt(Integer::intValue).toArray());
     return result;
+  }
+
+  /**
+   * SplitMix64's finaliser. java.util.Random keeps only 48 seed bits and its first draws for nearby seeds are
+   * nearly equal, so rows seeded {@code seed + r} would sample the same tokens; mixing decorrelates them.
+   */
+  static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   /** Draws one token from row logits {@code [off, off + v)}. */

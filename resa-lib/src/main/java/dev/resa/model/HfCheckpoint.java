@@ -39,10 +39,11 @@ public final class HfCheckpoint {
   public static final String CONFIG = "config.json";
   public static final String SINGLE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
+  private static final List<String> FLOATS = List.of("F32", "BF16", "F16", "F64");
 
   private HfCheckpoint() {}
 
-  /** Loads {@code dir} as float32 into {@code manager}. */
+  /** Loads {@code dir} as float32 into a sub-manager of {@code manager} (closing the model frees it). */
   public static DecoderLM load(Path dir, NDManager manager) throws IOException {
     return load(dir, manager, DataType.FLOAT32);
   }
@@ -63,9 +64,10 @@ public final class HfCheckpoint {
             + " model with " + config.numLayers() + " layers (an architecture feature this decoder does not implement?)");
       }
     }
-    Weights w = new Weights(manager);
     Map<Path, SafeTensors.Reader> readers = new LinkedHashMap<>();
+    Weights w = null;
     try {
+      // Validate every header entry first, so a bad checkpoint fails in milliseconds, before any data is read.
       for (String name : Weights.names(config)) {
         Path file = fileOf.get(name);
         if (file == null) {
@@ -82,14 +84,17 @@ public final class HfCheckpoint {
           throw new IOException(file + ": tensor '" + name + "' has shape " + Arrays.toString(entry.shape())
               + " but " + dir.resolve(CONFIG) + " implies " + Arrays.toString(want.getShape()));
         }
-        if (!entry.dtype().startsWith("F") && !entry.dtype().equals("BF16")) {
-          throw new IOException(file + ": tensor '" + name + "' has dtype " + entry.dtype() + ", expected F32, F16, BF16 or F64");
+        if (!FLOATS.contains(entry.dtype())) {
+          throw new IOException(file + ": tensor '" + name + "' has dtype " + entry.dtype() + ", expected one of " + FLOATS);
         }
-        NDArray a = r.read(manager, name); // F32, widened in Java
+      }
+      w = new Weights(manager.newSubManager());
+      for (String name : Weights.names(config)) {
+        NDArray a = readers.get(fileOf.get(name)).read(w.manager(), name); // F32, widened in Java
         w.put(name, dtype == DataType.FLOAT32 ? a : a.toType(dtype, false));
       }
     } catch (IOException | RuntimeException e) {
-      w.close();
+      if (w != null) w.close();
       throw e;
     } finally {
       for (SafeTensors.Reader r : readers.values()) r.close();
@@ -145,24 +150,56 @@ public final class HfCheckpoint {
    * Saves {@code weights} as a HF folder. Above {@code maxShardBytes} the tensors are split, in HF order, into
    * {@code model-0000i-of-0000n.safetensors} files listed by {@code model.safetensors.index.json}. A tied head is
    * not written (HF drops it too). Stale files of the other layout are removed after the new one is complete.
+   *
+   * <p>A model with adjacent-pair RoPE (llama2.c) is written the way HF's llama conversion does it: q/k rows are
+   * permuted per head so that pair (2i, 2i+1) becomes (i, i + E/2), and the config says half rotation. The folder
+   * is then a plain HF checkpoint that any HF-convention implementation runs unchanged.
    */
   public static void save(ModelConfig config, Weights weights, Path dir, long maxShardBytes, SafeTensors.FloatFormat format)
       throws IOException {
+    try (NDManager scope = weights.stepScope()) { // permuted copies live here and are freed after writing
+      boolean permute = config.rope() == ModelConfig.Rope.INTERLEAVED;
+      ModelConfig out = permute ? withHalfRope(config) : config;
+      Map<String, NDArray> tensors = new LinkedHashMap<>();
+      for (String name : Weights.names(config)) {
+        NDArray a = weights.get(name);
+        if (permute && name.contains(".q_proj.")) a = toHalfPairs(a, config.numHeads(), config.headDim());
+        if (permute && name.contains(".k_proj.")) a = toHalfPairs(a, config.numKvHeads(), config.headDim());
+        tensors.put(name, a);
+      }
+      write(out, tensors, dir, maxShardBytes, format);
+    }
+  }
+
+  /** Reorders rows [heads*E, ...] from adjacent pairs to half rotation: new row h*E + j*E/2 + i = old h*E + 2i + j. */
+  static NDArray toHalfPairs(NDArray w, int heads, int headDim) {
+    Shape s = w.getShape();
+    long cols = s.dimension() == 2 ? s.get(1) : 1;
+    return w.reshape(heads, headDim / 2, 2, cols).transpose(0, 2, 1, 3).reshape(s); // [H, 2, E/2, cols]
+  }
+
+  private static ModelConfig withHalfRope(ModelConfig c) {
+    return new ModelConfig(c.modelType(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+        c.intermediateSize(), c.vocabSize(), c.ropeTheta(), c.rmsEps(), c.qkvBias(), c.tieEmbeddings(), c.maxPositions(),
+        ModelConfig.Rope.HALF, c.bosTokenId(), c.eosTokenId());
+  }
+
+  private static void write(ModelConfig config, Map<String, NDArray> tensors, Path dir, long maxShardBytes,
+      SafeTensors.FloatFormat format) throws IOException {
     Files.createDirectories(dir);
     int width = format == SafeTensors.FloatFormat.BF16 ? 2 : 4;
     List<Map<String, NDArray>> shards = new ArrayList<>();
     Map<String, NDArray> current = new LinkedHashMap<>();
     long bytes = 0;
     long total = 0;
-    for (String name : Weights.names(config)) {
-      NDArray a = weights.get(name);
-      long size = a.size() * width;
+    for (var e : tensors.entrySet()) {
+      long size = e.getValue().size() * width;
       if (!current.isEmpty() && bytes + size > maxShardBytes) {
         shards.add(current);
         current = new LinkedHashMap<>();
         bytes = 0;
       }
-      current.put(name, a);
+      current.put(e.getKey(), e.getValue());
       bytes += size;
       total += size;
     }
@@ -186,6 +223,8 @@ public final class HfCheckpoint {
       AtomicFiles.writeString(dir.resolve(INDEX), new GsonBuilder().setPrettyPrinting().create().toJson(index));
       Files.deleteIfExists(dir.resolve(SINGLE));
     }
-    AtomicFiles.writeString(dir.resolve(CONFIG), config.toHfJson());
+    JsonObject json = JsonParser.parseString(config.toHfJson()).getAsJsonObject();
+    json.addProperty("torch_dtype", format == SafeTensors.FloatFormat.BF16 ? "bfloat16" : "float32");
+    AtomicFiles.writeString(dir.resolve(CONFIG), new GsonBuilder().setPrettyPrinting().create().toJson(json));
   }
 }

@@ -19,8 +19,9 @@ import java.util.OptionalInt;
  *
  * <p>DJL's defaults would truncate to 512 tokens, pad batches and add special tokens; all three are switched off
  * here, so {@link #encode} returns exactly the tokens of the text. The file is handed over as a stream, never as a
- * hub id, so nothing is ever downloaded. BOS / EOS come from a {@code tokenizer_config.json} next to the file
- * when there is one, else from {@code <|endoftext|>} (Qwen2, GPT-2).
+ * hub id, so nothing is ever downloaded. BOS / EOS / pad come from a {@code tokenizer_config.json} next to the
+ * file when there is one (Qwen3: EOS {@code <|im_end|>}, pad {@code <|endoftext|>}, no BOS); without it EOS and pad
+ * are {@code <|endoftext|>} (Qwen2 base, GPT-2) and there is no BOS.
  */
 public final class HfTokenizer implements Tokenizer, AutoCloseable {
   private static final Map<String, String> OPTIONS = Map.of(
@@ -31,12 +32,14 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
   private final int vocabSize;
   private final int bos;
   private final int eos;
+  private final int pad;
 
-  private HfTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> ids, int bos, int eos) {
+  private HfTokenizer(HuggingFaceTokenizer tokenizer, Map<String, Integer> ids, int bos, int eos, int pad) {
     this.tokenizer = tokenizer;
     this.ids = ids;
     this.bos = bos;
     this.eos = eos;
+    this.pad = pad;
     this.vocabSize = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
   }
 
@@ -72,7 +75,8 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     Path config = file.resolveSibling("tokenizer_config.json");
     int bos = special(config, "bos_token", ids, -1);
     int eos = special(config, "eos_token", ids, ids.getOrDefault("<|endoftext|>", -1));
-    return new HfTokenizer(hf, ids, bos, eos);
+    int pad = special(config, "pad_token", ids, eos);
+    return new HfTokenizer(hf, ids, bos, eos, pad);
   }
 
   private static int special(Path config, String key, Map<String, Integer> ids, int fallback) throws IOException {
@@ -125,6 +129,11 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
   @Override
   public int eosId() {
     return eos;
+  }
+
+  @Override
+  public int padId() {
+    return pad;
   }
 
   @Override

@@ -22,7 +22,7 @@ class DecoderReferenceTest {
 
   @ParameterizedTest(name = "{0} rope={1} bias={2} tied={3}")
   @CsvSource({"qwen2, HALF, true, true", "qwen2, HALF, true, false", "llama, INTERLEAVED, false, true", "llama, HALF, false, false"})
-  void forwardMatchesSlowReference(String type, TestModels.Rope rope, boolean bias, boolean tied) {
+  void forwardMatchesSlowReference(String type, ModelConfig.Rope rope, boolean bias, boolean tied) {
     ModelConfig c = TestModels.config(type, rope, bias, tied, 2);
     Map<String, double[]> values = TestModels.randomValues(c, 11, 0.5);
     int[][] rows = {{1, 4, 7, 2, 9, 3, 0}, {10, 10, 5, 6, 1, 8, 2}};
@@ -49,14 +49,14 @@ class DecoderReferenceTest {
 
   @Test
   void oneRotationMatchesHandComputation() {
-    for (TestModels.Rope rope : TestModels.Rope.values()) {
+    for (ModelConfig.Rope rope : ModelConfig.Rope.values()) {
       ModelConfig c = TestModels.config("llama", rope, false, true, 1);
       try (NDManager m = Djl.newManager(Device.cpu()); DecoderLM model = TestModels.random(c, 3, m)) {
         double[] x = {0.3, -1.2, 2.0, 0.7}; // one head, E = 4
         int pos = 5;
         double theta = c.ropeTheta();
         double a0 = pos, a1 = pos * Math.pow(theta, -0.5); // angles of pairs 0 and 1: pos * theta^(-2i/E)
-        double[] want = rope == TestModels.Rope.HALF
+        double[] want = rope == ModelConfig.Rope.HALF
             ? new double[] { // pairs (0,2) and (1,3)
                 x[0] * Math.cos(a0) - x[2] * Math.sin(a0), x[1] * Math.cos(a1) - x[3] * Math.sin(a1),
                 x[2] * Math.cos(a0) + x[0] * Math.sin(a0), x[3] * Math.cos(a1) + x[1] * Math.sin(a1)}
@@ -78,8 +78,8 @@ class DecoderReferenceTest {
    */
   @Test
   void halfAndInterleavedAgreeUnderHfPermutation() {
-    ModelConfig inter = TestModels.config("llama", TestModels.Rope.INTERLEAVED, true, false, 2);
-    ModelConfig half = TestModels.config("llama", TestModels.Rope.HALF, true, false, 2);
+    ModelConfig inter = TestModels.config("llama", ModelConfig.Rope.INTERLEAVED, true, false, 2);
+    ModelConfig half = TestModels.config("llama", ModelConfig.Rope.HALF, true, false, 2);
     Map<String, double[]> values = TestModels.randomValues(inter, 5, 0.5);
     Map<String, double[]> permuted = new LinkedHashMap<>();
     int e = inter.headDim(), d = inter.hiddenSize();

@@ -12,15 +12,13 @@ import java.util.Random;
 final class TestModels {
   private TestModels() {}
 
-  static ModelConfig config(String type, Rope rope, boolean bias, boolean tied, int layers) {
+  static ModelConfig config(String type, ModelConfig.Rope rope, boolean bias, boolean tied, int layers) {
     return config(type, rope, bias, tied, layers, 11);
   }
 
-  enum Rope { HALF, INTERLEAVED }
-
-  static ModelConfig config(String type, Rope rope, boolean bias, boolean tied, int layers, int vocab) {
-    return new ModelConfig(type, 8, layers, 4, 2, 4, 12, vocab, 10000.0, 1e-6, bias, tied, 32,
-        rope == Rope.HALF ? ModelConfig.Rope.HALF : ModelConfig.Rope.INTERLEAVED, -1, -1);
+  /** hidden 8, 4 query heads over 2 KV heads (GQA), head dim 4, SwiGLU width 12, 32 positions. */
+  static ModelConfig config(String type, ModelConfig.Rope rope, boolean bias, boolean tied, int layers, int vocab) {
+    return new ModelConfig(type, 8, layers, 4, 2, 4, 12, vocab, 10000.0, 1e-6, bias, tied, 32, rope, -1, -1);
   }
 
   /** Random values for every tensor of {@code c}; norms near 1, matrices and biases normal(0, std). */

@@ -17,6 +17,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** tokenizer.json built from the shipped BPE parts, run through DJL's HF tokenizers. */
 class HfTokenizerTest {
   @TempDir Path tmp;
+  @TempDir static Path shared;
+  private static Path qwenJson;
+
+  /** The Qwen tokenizer.json is built once per class (151k merges): a few seconds on a busy machine. */
+  private static synchronized Path qwenJson() throws java.io.IOException {
+    if (qwenJson == null) qwenJson = TokenizerJson.qwen(tokenizers().resolve("qwen2"), shared.resolve("tokenizer.json"));
+    return qwenJson;
+  }
 
   private static Path tokenizers() {
     Path dir = DataDir.resolve(null).resolve("tokenizers");
@@ -27,8 +35,7 @@ class HfTokenizerTest {
   @Test
   void qwenRoundTripsAllMath500ProblemsAndThinkTagsAreSingleTokens() throws Exception {
     Path data = tokenizers().getParent();
-    Path json = TokenizerJson.qwen(data.resolve("tokenizers/qwen2"), tmp.resolve("tokenizer.json"));
-    try (HfTokenizer tok = HfTokenizer.open(json)) {
+    try (HfTokenizer tok = HfTokenizer.open(qwenJson())) {
       assertArrayEquals(new int[] {151667}, tok.encode("<think>"));
       assertArrayEquals(new int[] {151668}, tok.encode("</think>"));
       int[] ids = tok.encode("<think>\nx</think>");
@@ -52,6 +59,34 @@ class HfTokenizerTest {
       }
       assertTrue(tokens > 500 * 10, "suspiciously few tokens: " + tokens);
     }
+  }
+
+  @Test
+  void specialTokensComeFromTokenizerConfigWhenPresent() throws Exception {
+    Path qwen = tokenizers().resolve("qwen2");
+    Files.copy(qwenJson(), tmp.resolve("tokenizer.json"));
+    Files.copy(qwen.resolve("qwen3_tokenizer_config.json"), tmp.resolve("tokenizer_config.json"));
+    try (HfTokenizer tok = HfTokenizer.open(tmp)) { // a folder works too
+      assertEquals(151645, tok.eosId(), "Qwen3 config: eos_token <|im_end|>");
+      assertEquals(151643, tok.padId(), "Qwen3 config: pad_token <|endoftext|>");
+      assertEquals(-1, tok.bosId(), "Qwen3 has no BOS");
+      assertEquals(151644, tok.tokenId("<|im_start|>").orElseThrow());
+    }
+  }
+
+  @Test
+  void tokenizersOpenDispatchesOnWhatThePathHolds() throws Exception {
+    Tokenizer fromParts = Tokenizers.open(tokenizers().resolve("qwen2"), 151936);
+    assertTrue(fromParts instanceof HfTokenizer);
+    assertArrayEquals(new int[] {151667}, fromParts.encode("<think>"));
+    ((HfTokenizer) fromParts).close();
+    CharTokenizer chars = new CharTokenizer("xyz");
+    chars.save(tmp.resolve("chars.json"));
+    assertTrue(Tokenizers.open(tmp.resolve("chars.json"), 0) instanceof CharTokenizer);
+    Path stories = tokenizers().getParent().resolve("models/stories260K/tok512.bin");
+    assertTrue(Tokenizers.open(stories, 512) instanceof Llama2cTokenizer);
+    var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> Tokenizers.open(tmp.resolve("nope.txt"), 0));
+    assertTrue(e.getMessage().contains("nope.txt"), e.getMessage());
   }
 
   @Test
