@@ -99,9 +99,4 @@ public final class BenchSaeCommand implements Runnable {
       return null;
     }
   }
-
-  public static void main(String[] args) {
-    Djl.init();
-    System.exit(new picocli.CommandLine(new BenchSaeCommand()).execute(args));
-  }
 }

@@ -92,7 +92,8 @@ public final class TrainSaeCommand implements Callable<Integer> {
           latents, k, mode);
       SaeTrainer.Config cfg = new SaeTrainer.Config(optimizer, lr, auxkAlpha, deadThreshold);
       try (SaeTrainer trainer = new SaeTrainer(cfg, saes)) {
-        Table h = trainer.fit(src.batches(chunks, batchSeqs, manager), steps);
+        long epoch = (chunks.size() + batchSeqs - 1) / batchSeqs;
+        Table h = trainer.fit(src.batches(chunks, batchSeqs, manager), steps > 0 ? Math.min(steps, epoch) : epoch);
         trainer.save(out);
         Files.createDirectories(out);
         h.write().csv(out.resolve("training.csv").toFile());

@@ -89,7 +89,9 @@ public final class SparseCoder implements AutoCloseable {
   }
 
   private static NDArray copy(NDArray a, NDManager m) {
-    NDArray c = a.stopGradient().duplicate();
+    NDArray view = a.stopGradient();
+    NDArray c = view.duplicate();
+    view.close(); // only the wrapper: the storage is shared and reference-counted
     c.attach(m);
     return c;
   }
