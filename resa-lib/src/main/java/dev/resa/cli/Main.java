@@ -39,7 +39,7 @@ public final class Main implements Runnable {
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
         .addSubcommand(new BenchTuneCommand())
-        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
+        .addSubcommand(new BenchEvalCommand())); // add `bench sae` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

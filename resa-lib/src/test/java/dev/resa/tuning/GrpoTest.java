@@ -48,6 +48,9 @@ class GrpoTest {
     Grpo.Reward r = Grpo.exactMatch();
     assertEquals(1.0, r.score("Answer: 5", "5"));
     assertEquals(0.0, r.score("Answer: 15", "5"));
+    Grpo.Reward math = Grpo.mathEquivalence();
+    assertEquals(1.0, math.score("so \\boxed{\\frac{1}{2}}", "0.5"));
+    assertEquals(0.0, math.score("so \\boxed{3}", "0.5"));
   }
 
   @Test
