@@ -235,7 +235,7 @@ public final class DecoderLM implements AutoCloseable {
     NDArray q = proj(p + "q_proj", x).reshape(b, t, heads, e).transpose(0, 2, 1, 3); // [B, H, T, E]
     NDArray k = proj(p + "k_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
     NDArray v = proj(p + "v_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
-    q = applyRope(q, rope).div(Math.sqrt(e)); // scaling q costs T*E, scaling the scores T*S
+    q = applyRope(q, rope);
     k = applyRope(k, rope);
     if (cache != null) {
       NDArray[] kv = cache.append(l, k, v);
@@ -246,7 +246,7 @@ public final class DecoderLM implements AutoCloseable {
     NDArray qg = q.reshape(b, kvHeads, config.groupSize(), t, e); // [B, K, G, T, E]
     NDArray kg = k.expandDims(2); // [B, K, 1, S, E]
     NDArray vg = v.expandDims(2); // [B, K, 1, S, E]
-    NDArray scores = qg.matMul(kg.swapAxes(-1, -2)); // [B, K, G, T, S]
+    NDArray scores = qg.matMul(kg.swapAxes(-1, -2)).div(Math.sqrt(e)); // [B, K, G, T, S]
     if (mask != null) scores = scores.add(mask);
     NDArray out = scores.softmax(-1).matMul(vg); // [B, K, G, T, E]
     out = out.reshape(b, heads, t, e).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * e); // [B, T, H*E]
