@@ -27,6 +27,7 @@ public final class Main implements Runnable {
     // tuning
     // eval
     // miniature, kernel, bench
+    cl.addSubcommand(new dev.resa.miniature.MiniatureCommand());
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
