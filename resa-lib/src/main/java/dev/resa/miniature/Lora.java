@@ -48,7 +48,8 @@ final class Lora implements Adapter {
     NDArray[] p = ab.get(module);
     if (p == null) return null;
     NDArray h = x.getNDArrayInternal().linear(x, p[0], null).singletonOrThrow(); // [..., r]
-    return h.getNDArrayInternal().linear(h, p[1], null).singletonOrThrow().mul(scale); // [..., out]
+    NDArray s = h.getManager().full(new Shape(), (float) scale, h.getDataType()); // native: see DecoderLM's attention scale
+    return h.getNDArrayInternal().linear(h, p[1], null).singletonOrThrow().mul(s); // [..., out]
   }
 
   @Override

@@ -101,6 +101,7 @@ public final class Miniature {
   /** Runs (or loads) every stage and writes the report; returns the run's tables. */
   public static Result run(Preset preset, Path outRoot, boolean fresh, long seed) throws IOException {
     Djl.init();
+    threads();
     Path dir = runDir(outRoot, preset, seed);
     if (fresh && Files.exists(dir)) deleteTree(dir);
     Files.createDirectories(dir);
@@ -113,6 +114,16 @@ public final class Miniature {
       System.err.printf("miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), secs, dir.resolve("report.md"));
       return r;
     }
+  }
+
+  /**
+   * One intra-op thread unless {@code RESA_THREADS} says otherwise: the miniature's matrices are so small that
+   * PyTorch's thread pool costs more than it saves, and on a shared 2-core machine it oversubscribes the cores.
+   */
+  private static void threads() {
+    String env = System.getenv("RESA_THREADS");
+    ai.djl.engine.Engine.getInstance(); // loads the native library first
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(env == null ? 1 : Integer.parseInt(env.trim()));
   }
 
   private void all() throws IOException {

@@ -52,9 +52,11 @@ final class Trainers {
             loss = Losses.crossEntropy(model.logits(tb.inputs()), tb.targets(), tb.completion());
             gc.backward(loss);
           }
-          Gradients.clipGlobalNorm(params, 1.0);
+          double norm = Gradients.clipGlobalNorm(params, 1.0);
           opt.step(params, lr.at(step));
-          return metrics("loss", loss.getFloat(), "tokens", tb.valid().sum().getFloat());
+          Map<String, Double> m = metrics("loss", loss.getFloat(), "tokens", tb.valid().sum().getFloat());
+          m.put("grad_norm", norm);
+          return m;
         }
       });
     } finally {
@@ -201,7 +203,8 @@ final class Trainers {
             NDArray logp = tokenLogp(model.logits(tb.inputs()), tb.targets()); // [B, T]
             NDArray diff = ref.sub(logp); // [B, T]
             NDArray k3 = diff.exp().sub(diff).sub(1); // [B, T], >= 0
-            NDArray perTok = logp.mul(a).neg().add(k3.mul(beta)); // [B, T]
+            NDArray betaArr = sm.full(new Shape(), (float) beta, DataType.FLOAT32); // native scalar (see DecoderLM)
+            NDArray perTok = logp.mul(a).neg().add(k3.mul(betaArr)); // [B, T]
             loss = perTok.mul(mask).sum(new int[] {1}).div(perSeq).mean();
             klMean = k3.mul(mask).sum().div(mask.sum());
             gc.backward(loss);

@@ -234,7 +234,10 @@ public final class DecoderLM implements AutoCloseable {
     NDArray qg = q.reshape(b, kvHeads, config.groupSize(), t, e); // [B, K, G, T, E]
     NDArray kg = k.expandDims(2); // [B, K, 1, S, E]
     NDArray vg = v.expandDims(2); // [B, K, 1, S, E]
-    NDArray scores = qg.matMul(kg.swapAxes(-1, -2)).div(Math.sqrt(e)); // [B, K, G, T, S]
+    // A native scalar, not div(Number): DJL builds that operand from a Java buffer and closes it at once, but
+    // autograd keeps it for the backward pass, so a GC in between hands backward freed memory (NaN gradients).
+    NDArray invSqrtE = qg.getManager().full(new Shape(), (float) (1 / Math.sqrt(e)), qg.getDataType());
+    NDArray scores = qg.matMul(kg.swapAxes(-1, -2)).mul(invSqrtE); // [B, K, G, T, S]
     if (mask != null) scores = scores.add(mask);
     NDArray out = scores.softmax(-1).matMul(vg); // [B, K, G, T, E]
     out = out.reshape(b, heads, t, e).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * e); // [B, T, H*E]
