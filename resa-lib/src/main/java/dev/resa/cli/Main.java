@@ -1,6 +1,7 @@
 package dev.resa.cli;
 
 import dev.resa.core.Djl;
+import dev.resa.miniature.MiniatureCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,11 +24,19 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     // model
+    cl.addSubcommand(new GenerateCommand());
+    cl.addSubcommand(new TrainLmCommand());
     // activations / sae
     // tuning
     // eval
+    cl.addSubcommand(new EvalCommand());
+    cl.addSubcommand(new GradeCommand());
     // miniature, kernel, bench
-    cl.addSubcommand(new dev.resa.miniature.MiniatureCommand());
+    cl.addSubcommand(new MiniatureCommand());
+    cl.addSubcommand(new KernelCommand());
+    cl.addSubcommand(new CommandLine(new BenchCommand())
+        .addSubcommand(new BenchLmCommand())
+        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

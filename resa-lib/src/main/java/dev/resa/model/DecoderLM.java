@@ -56,13 +56,13 @@ public final class DecoderLM implements AutoCloseable {
     this.buffers = weights.manager().newSubManager();
     DataType dtype = weights.get("model.embed_tokens.weight").getDataType();
     int half = config.headDim() / 2;
-    float[] cos = new float[config.maxPositions() * half];
-    float[] sin = new float[cos.length];
+    double[] cos = new double[config.maxPositions() * half]; // double, so float64 models get exact tables
+    double[] sin = new double[cos.length];
     for (int p = 0; p < config.maxPositions(); p++) {
       for (int i = 0; i < half; i++) {
         double angle = p * Math.pow(config.ropeTheta(), -2.0 * i / config.headDim());
-        cos[p * half + i] = (float) Math.cos(angle);
-        sin[p * half + i] = (float) Math.sin(angle);
+        cos[p * half + i] = Math.cos(angle);
+        sin[p * half + i] = Math.sin(angle);
       }
     }
     this.ropeCos = buffers.create(cos, new Shape(config.maxPositions(), half)).toType(dtype, false);
@@ -106,6 +106,13 @@ public final class DecoderLM implements AutoCloseable {
     ropeCos.tempAttach(step);
     ropeSin.tempAttach(step);
     if (adapter != null) for (NDArray p : adapter.parameters()) p.tempAttach(step);
+    return step;
+  }
+
+  /** A per-step scope for a decode step: as {@link #stepScope()}, with the cache's buffers attached too. */
+  public NDManager stepScope(KvCache cache) {
+    NDManager step = stepScope();
+    cache.attachTo(step);
     return step;
   }
 

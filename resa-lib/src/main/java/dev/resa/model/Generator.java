@@ -44,8 +44,19 @@ public final class Generator {
     }
   }
 
+  /** Receives each row's new token as soon as it is sampled (for streaming output). */
+  @FunctionalInterface
+  public interface Listener {
+    void onToken(int row, int token);
+  }
+
   /** Generates a continuation for each prompt; returns only the new tokens. */
   public List<int[]> generate(List<int[]> prompts, Sampling s) {
+    return generate(prompts, s, (row, token) -> {});
+  }
+
+  /** As {@link #generate(List, Sampling)}, telling {@code listener} about every token as it is produced. */
+  public List<int[]> generate(List<int[]> prompts, Sampling s, Listener listener) {
     int b = prompts.size();
     if (b == 0) return List.of();
     int longest = 0;
@@ -99,6 +110,7 @@ public final class Generator {
           int next = done[r] ? 0 : sample(logits, r * v, v, s, rngs[r]);
           if (!done[r]) {
             out.get(r).add(next);
+            listener.onToken(r, next);
             if (s.stopTokens().contains(next)) done[r] = true;
           }
           feed[r] = next;

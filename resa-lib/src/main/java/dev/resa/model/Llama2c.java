@@ -42,7 +42,7 @@ public final class Llama2c {
       ModelConfig c = new ModelConfig("llama", dim, layers, heads, kvHeads, headDim, hidden, vocab, 10000.0, 1e-5,
           false, shared, seqLen, ModelConfig.Rope.INTERLEAVED, 1, 2);
       FloatBuffer f = buf.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-      Weights w = new Weights(manager);
+      Weights w = new Weights(manager.newSubManager()); // the model owns (and closes) only its own arrays
       w.put("model.embed_tokens.weight", read(manager, f, vocab, dim));
       float[][] rmsAtt = perLayer(f, layers, dim);
       float[][] wq = perLayer(f, layers, (long) dim * dim);

@@ -55,12 +55,14 @@ public final class AdamW implements AutoCloseable {
     double bc2 = 1 - Math.pow(config.beta2(), steps);
     for (NDArray p : params) {
       NDArray[] mv = moments.computeIfAbsent(p, k -> new NDArray[] {state.zeros(k.getShape(), k.getDataType()), state.zeros(k.getShape(), k.getDataType())});
+      // Only our own moments are temp-attached: a parameter usually already sits in the caller's step scope, and
+      // a nested tempAttach would hand it back to that scope as an owned array, which then frees it on close.
+      // Parameters are touched with in-place ops only, which allocate nothing.
       try (NDManager scope = state.newSubManager()) {
         NDArray g = p.getGradient();
         g.attach(scope);
         mv[0].tempAttach(scope);
         mv[1].tempAttach(scope);
-        p.tempAttach(scope);
         if (config.weightDecay() != 0) p.muli(1 - lr * config.weightDecay());
         mv[0].muli(config.beta1()).addi(g.mul(1 - config.beta1()));
         mv[1].muli(config.beta2()).addi(g.square().muli(1 - config.beta2()));

@@ -1,0 +1,248 @@
+package dev.resa.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.resa.core.Djl;
+import dev.resa.model.DecoderLM;
+import dev.resa.model.KvCache;
+import dev.resa.model.ModelConfig;
+import dev.resa.model.Weights;
+import dev.resa.train.LmTrainer;
+import dev.resa.train.Progress;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./resa bench lm}: (a) training-step tokens/s and (b) KV-cache decoding time per token of
+ * {@link DecoderLM}, next to a PyTorch eager implementation of the same architecture
+ * ({@code resources/bench/lm_bench.py}, run with Debian's {@code python3-torch}); (c) resident memory over a long
+ * training run.
+ */
+@Command(name = "lm", mixinStandardHelpOptions = true,
+    description = "Decoder LM: train-step and KV-cache decoding speed vs PyTorch eager, and RSS over a long run.")
+public final class BenchLmCommand implements Callable<Integer> {
+  private static final Path PYTHON = Path.of("/usr/bin/python3");
+
+  @Option(names = "--vocab", defaultValue = "512", description = "Vocabulary (default: ${DEFAULT-VALUE}).") int vocab;
+  @Option(names = "--hidden", defaultValue = "256", description = "Hidden size (default: ${DEFAULT-VALUE}).") int hidden;
+  @Option(names = "--layers", defaultValue = "4", description = "Layers (default: ${DEFAULT-VALUE}).") int layers;
+  @Option(names = "--heads", defaultValue = "8", description = "Query heads (default: ${DEFAULT-VALUE}).") int heads;
+  @Option(names = "--kv-heads", defaultValue = "8", description = "Key/value heads (default: ${DEFAULT-VALUE}).") int kvHeads;
+  @Option(names = "--intermediate", defaultValue = "768", description = "SwiGLU width (default: ${DEFAULT-VALUE}).") int intermediate;
+  @Option(names = "--seq-len", defaultValue = "256", description = "Training sequence length (default: ${DEFAULT-VALUE}).") int seqLen;
+  @Option(names = "--batch", defaultValue = "16", description = "Training batch (default: ${DEFAULT-VALUE}).") int batch;
+  @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads for both engines (default: ${DEFAULT-VALUE}).") int threads;
+  @Option(names = "--warmup-steps", defaultValue = "2", description = "Untimed training steps first (default: ${DEFAULT-VALUE}).") int warmupSteps;
+  @Option(names = "--train-steps", defaultValue = "5", description = "Timed training steps; the median is reported (default: ${DEFAULT-VALUE}).") int trainSteps;
+  @Option(names = "--gen-prompt", defaultValue = "32", description = "Prompt tokens before decoding (default: ${DEFAULT-VALUE}).") int genPrompt;
+  @Option(names = "--gen-to", defaultValue = "512", description = "Decode until this context length (default: ${DEFAULT-VALUE}).") int genTo;
+  @Option(names = "--memory-steps", defaultValue = "2000", description = "Training steps of the RSS check, 0 to skip (default: ${DEFAULT-VALUE}).") int memorySteps;
+  @Option(names = "--no-torch", description = "Skip the PyTorch reference.") boolean noTorch;
+
+  @Override
+  public Integer call() throws Exception {
+    JniUtils.setNumThreads(threads);
+    System.setProperty("resa.progress.off", "true");
+    ModelConfig config = ModelConfig.tinyQwen2(vocab, hidden, layers, heads, kvHeads, intermediate, Math.max(seqLen, genTo));
+    System.out.printf(Locale.ROOT, "bench lm: hidden %d, %d layers, %d heads (%d kv), intermediate %d, vocab %d, %,d parameters; fp32, CPU, %d threads%n",
+        hidden, layers, heads, kvHeads, intermediate, vocab, config.parameterCount(), threads);
+
+    double javaStep = trainStepSeconds(config);
+    double[] javaGen = decodeSeconds(config);
+    JsonObject torch = noTorch ? null : runTorch();
+
+    double javaTps = batch * seqLen / javaStep;
+    System.out.printf(Locale.ROOT, "%n(a) train step, batch %d x seq %d (forward, cross-entropy, backward, clip, AdamW), median of %d%n", batch, seqLen, trainSteps);
+    System.out.printf(Locale.ROOT, "    resa (DJL %s)   %8.0f tokens/s  (%.3f s/step)%n", ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), javaTps, javaStep);
+    if (torch != null) {
+      double torchTps = torch.get("train_tokens_per_s").getAsDouble();
+      System.out.printf(Locale.ROOT, "    torch %s eager %8.0f tokens/s  (%.3f s/step)%n", torch.get("torch").getAsString(), torchTps, torch.get("train_step_s").getAsDouble());
+      System.out.printf(Locale.ROOT, "    ratio resa / torch = %.2fx  (target >= 1.0x)%n", javaTps / torchTps);
+    }
+
+    System.out.printf(Locale.ROOT, "%n(b) KV-cache decoding, batch 1, prompt %d, to context %d (median ms/token over 32-token windows)%n", genPrompt, genTo);
+    printDecode("resa ", javaGen);
+    if (torch != null) {
+      JsonArray a = torch.getAsJsonArray("gen_token_s");
+      double[] t = new double[a.size()];
+      for (int i = 0; i < t.length; i++) t[i] = a.get(i).getAsDouble();
+      printDecode("torch", t);
+    }
+
+    if (memorySteps > 0) memory();
+    return 0;
+  }
+
+  /** Median seconds per training step of {@link LmTrainer} on random tokens. */
+  private double trainStepSeconds(ModelConfig config) throws IOException {
+    Random r = new Random(0);
+    List<long[]> chunks = new ArrayList<>();
+    for (int i = 0; i < batch * 4; i++) {
+      long[] c = new long[seqLen + 1];
+      for (int j = 0; j < c.length; j++) c[j] = r.nextInt(vocab);
+      chunks.add(c);
+    }
+    try (NDManager m = Djl.newManager(ai.djl.Device.cpu());
+         DecoderLM model = new DecoderLM(config, Weights.random(config, m.newSubManager(), 0, DataType.FLOAT32))) {
+      LmTrainer trainer = new LmTrainer(model, LmTrainer.Config.defaults().withSteps(warmupSteps + trainSteps).withBatch(batch), chunks);
+      for (int i = 0; i < warmupSteps; i++) trainer.trainStep();
+      double[] secs = new double[trainSteps];
+      for (int i = 0; i < trainSteps; i++) {
+        long t0 = System.nanoTime();
+        trainer.trainStep();
+        secs[i] = (System.nanoTime() - t0) / 1e9;
+      }
+      return median(secs);
+    }
+  }
+
+  /** Seconds per decoded token, one entry per context length {@code genPrompt .. genTo-1}. */
+  private double[] decodeSeconds(ModelConfig config) {
+    Random r = new Random(1);
+    long[] prompt = new long[genPrompt];
+    for (int i = 0; i < genPrompt; i++) prompt[i] = r.nextInt(vocab);
+    double[] secs = new double[genTo - genPrompt];
+    try (NDManager m = Djl.newManager(ai.djl.Device.cpu());
+         DecoderLM model = new DecoderLM(config, Weights.random(config, m.newSubManager(), 0, DataType.FLOAT32));
+         KvCache cache = new KvCache(config, m, 1, genTo, DataType.FLOAT32)) {
+      long next;
+      try (NDManager scope = model.stepScope(cache)) {
+        NDArray logits = model.forward(scope.create(prompt, new Shape(1, genPrompt)), new DecoderLM.Options().cache(cache).lastPositionOnly()).logits();
+        next = logits.argMax(-1).toLongArray()[0];
+      }
+      for (int i = 0; i < secs.length; i++) {
+        long t0 = System.nanoTime();
+        try (NDManager scope = model.stepScope(cache)) {
+          NDArray tok = scope.create(new long[] {next}, new Shape(1, 1));
+          NDArray logits = model.forward(tok, new DecoderLM.Options().cache(cache).lastPositionOnly()).logits(); // [1, 1, V]
+          next = logits.argMax(-1).toLongArray()[0];
+        }
+        secs[i] = (System.nanoTime() - t0) / 1e9;
+      }
+    }
+    return secs;
+  }
+
+  private void printDecode(String who, double[] secs) {
+    int w = Math.min(32, secs.length / 2);
+    double early = median(Arrays.copyOfRange(secs, 0, w)), late = median(Arrays.copyOfRange(secs, secs.length - w, secs.length));
+    double mean = Arrays.stream(secs).average().orElse(0);
+    System.out.printf(Locale.ROOT, "    %s %7.0f tokens/s overall; %.2f ms/token at context %d, %.2f ms/token at context %d: growth %.2fx (target <= 1.3x)%n",
+        who, 1 / mean, early * 1e3, genPrompt, late * 1e3, genTo, late / early);
+  }
+
+  /** Runs the PyTorch reference, installing {@code python3-torch} with apt when {@code import torch} fails. */
+  private JsonObject runTorch() throws IOException, InterruptedException {
+    if (!Files.isExecutable(PYTHON)) {
+      System.out.println("(PyTorch reference skipped: /usr/bin/python3 not found)");
+      return null;
+    }
+    if (exec(List.of(PYTHON.toString(), "-c", "import torch")) != 0) {
+      System.err.println("bench lm: 'import torch' failed; installing python3-torch with apt-get ...");
+      exec(List.of("apt-get", "install", "-y", "python3-torch"));
+      if (exec(List.of(PYTHON.toString(), "-c", "import torch")) != 0) {
+        System.out.println("(PyTorch reference skipped: python3-torch could not be installed)");
+        return null;
+      }
+    }
+    Path script = Files.createTempFile("resa-lm-bench", ".py");
+    try {
+      try (InputStream in = BenchLmCommand.class.getResourceAsStream("/bench/lm_bench.py")) {
+        if (in == null) throw new IOException("resource /bench/lm_bench.py missing from the classpath");
+        Files.write(script, in.readAllBytes());
+      }
+      JsonObject c = new JsonObject();
+      c.addProperty("vocab", vocab);
+      c.addProperty("hidden", hidden);
+      c.addProperty("layers", layers);
+      c.addProperty("heads", heads);
+      c.addProperty("kv_heads", kvHeads);
+      c.addProperty("intermediate", intermediate);
+      c.addProperty("max_positions", Math.max(seqLen, genTo));
+      c.addProperty("batch", batch);
+      c.addProperty("seq_len", seqLen);
+      c.addProperty("warmup_steps", warmupSteps);
+      c.addProperty("train_steps", trainSteps);
+      c.addProperty("gen_prompt", genPrompt);
+      c.addProperty("gen_to", genTo);
+      c.addProperty("threads", threads);
+      Process p = new ProcessBuilder(PYTHON.toString(), script.toString(), c.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (p.waitFor() != 0) throw new IOException("PyTorch reference failed (exit " + p.exitValue() + ")");
+      return JsonParser.parseString(out.substring(out.lastIndexOf('\n') + 1)).getAsJsonObject();
+    } finally {
+      Files.deleteIfExists(script);
+    }
+  }
+
+  private static int exec(List<String> cmd) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return p.waitFor();
+  }
+
+  /** (c) RSS of this process over a long training run of a small model, measured after warm-up. */
+  private void memory() throws IOException {
+    ModelConfig small = ModelConfig.tinyQwen2(vocab, 64, 2, 4, 2, 128, 64);
+    Random r = new Random(2);
+    List<long[]> chunks = new ArrayList<>();
+    for (int i = 0; i < 256; i++) {
+      long[] c = new long[65];
+      for (int j = 0; j < c.length; j++) c[j] = r.nextInt(vocab);
+      chunks.add(c);
+    }
+    int warm = Math.max(50, memorySteps / 10);
+    System.out.printf(Locale.ROOT, "%n(c) resident memory over %d training steps (hidden 64, 2 layers, batch 8 x seq 64); baseline after %d warm-up steps%n", memorySteps, warm);
+    try (NDManager m = Djl.newManager(ai.djl.Device.cpu());
+         DecoderLM model = new DecoderLM(small, Weights.random(small, m.newSubManager(), 0, DataType.FLOAT32));
+         Progress.Bar bar = Progress.start("bench lm memory", memorySteps)) {
+      LmTrainer trainer = new LmTrainer(model, LmTrainer.Config.defaults().withSteps(memorySteps).withBatch(8), chunks);
+      long base = 0;
+      for (int s = 1; s <= memorySteps; s++) {
+        Progress.checkInterrupted();
+        LmTrainer.StepResult res = trainer.trainStep();
+        bar.update(s, Map.of("loss", res.loss()));
+        if (s == warm) {
+          base = rssKb();
+          System.out.printf(Locale.ROOT, "    step %5d  RSS %7.1f MB (baseline)%n", s, base / 1024.0);
+        } else if (s > warm && (s % Math.max(1, memorySteps / 4) == 0 || s == memorySteps)) {
+          long now = rssKb();
+          System.out.printf(Locale.ROOT, "    step %5d  RSS %7.1f MB  (%+.1f%% vs baseline)%n", s, now / 1024.0, 100.0 * (now - base) / base);
+        }
+      }
+      long end = rssKb();
+      System.out.printf(Locale.ROOT, "    RSS growth after warm-up: %+.1f%% (target < 10%%); arrays left in the weights' manager: %d%n",
+          100.0 * (end - base) / base, model.manager().getManagedArrays().size());
+    }
+  }
+
+  private static long rssKb() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+    }
+    throw new IOException("/proc/self/status has no VmRSS line (not Linux?)");
+  }
+
+  private static double median(double[] xs) {
+    double[] s = xs.clone();
+    Arrays.sort(s);
+    return s[s.length / 2];
+  }
+}

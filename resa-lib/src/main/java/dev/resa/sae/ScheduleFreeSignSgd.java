@@ -1,0 +1,112 @@
+package dev.resa.sae;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * SignSGD inside a Schedule-Free wrapper: sparsify's default optimiser ({@code ScheduleFreeWrapper(SignSGD(lr),
+ * momentum=0.95)}, weight-lr power 2, r = 0), with the update of resa-algorithm §1.4. The parameter tensor holds
+ * y (where gradients are taken); the optimiser keeps z. Per step, with m the momentum:
+ *
+ * <pre>
+ *   x = y/m + (1 − 1/m)·z              (unextrapolate; z = y at the first step)
+ *   z ← z − lr·sign(g)
+ *   c = w_t / Σ w,  w_t = (t+1)^r · lr_max^power      (= 1/(t+1) at constant lr)
+ *   x ← x + c·(z − x)
+ *   y ← x + (1 − m)·(z − x)            (written back into the parameter)
+ * </pre>
+ *
+ * {@link #averaged} gives the x iterate, which is what Resa saves (sparsify's {@code optimizer.eval()}).
+ */
+public final class ScheduleFreeSignSgd implements AutoCloseable {
+  /**
+   * @param lr step size (sparsify auto: 5e-3 / sqrt(n / 2^14), 2.5e-3 for n = 65536).
+   * @param momentum m, the interpolation between x and z (sparsify: 0.95).
+   * @param weightLrPower power of lr_max in the averaging weight (schedulefree default: 2).
+   * @param r power of the step count in the averaging weight (schedulefree default 0: uniform average).
+   */
+  public record Config(double lr, double momentum, double weightLrPower, double r) {
+    public Config {
+      if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
+      if (!(momentum > 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in (0, 1), got " + momentum);
+    }
+
+    /** sparsify's settings at learning rate {@code lr}. */
+    public static Config sparsify(double lr) {
+      return new Config(lr, 0.95, 2.0, 0.0);
+    }
+  }
+
+  private final Config config;
+  private final NDManager state;
+  private final Map<NDArray, NDArray> z = new IdentityHashMap<>();
+  private long steps;
+  private double lrMax = -1;
+  private double weightSum;
+
+  public ScheduleFreeSignSgd(Config config, NDManager parent) {
+    this.config = config;
+    this.state = parent.newSubManager();
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public long steps() {
+    return steps;
+  }
+
+  /** One update of every parameter from its accumulated gradient (computed at y); gradients are then zeroed. */
+  public void step(List<NDArray> params) {
+    double m = config.momentum();
+    double lr = Math.max(config.lr(), 1e-8);
+    lrMax = Math.max(lrMax, lr);
+    double weight = Math.pow(steps + 1, config.r()) * Math.pow(lrMax, config.weightLrPower());
+    weightSum += weight;
+    double c = weight / weightSum;
+    for (NDArray p : params) {
+      NDArray zp = z.computeIfAbsent(p, k -> {
+        NDArray copy = k.stopGradient().duplicate();
+        copy.attach(state);
+        return copy;
+      });
+      try (NDManager scope = state.newSubManager()) {
+        NDArray g = p.getGradient();
+        g.attach(scope);
+        zp.tempAttach(scope);
+        p.tempAttach(scope);
+        p.muli(1 / m).addi(zp.mul(1 - 1 / m)); // p = x
+        zp.subi(g.sign().muli(lr)); // z step at y's gradient
+        p.addi(zp.sub(p).muli(c)); // x ← x + c (z − x)
+        p.addi(zp.sub(p).muli(1 - m)); // p = y
+        g.subi(g);
+      }
+    }
+    steps++;
+  }
+
+  /**
+   * The averaged iterate x = y/m + (1 − 1/m)·z of {@code param}, as a new array in {@code manager} (a copy of y
+   * before the first step).
+   */
+  public NDArray averaged(NDArray param, NDManager manager) {
+    NDArray zp = z.get(param);
+    try (NDManager scope = manager.newSubManager()) {
+      param.tempAttach(scope);
+      if (zp != null) zp.tempAttach(scope);
+      NDArray y = param.stopGradient();
+      NDArray x = zp == null ? y.duplicate() : y.mul(1 / config.momentum()).addi(zp.mul(1 - 1 / config.momentum()));
+      x.attach(manager);
+      return x;
+    }
+  }
+
+  @Override
+  public void close() {
+    state.close();
+  }
+}

@@ -1,0 +1,156 @@
+package dev.resa.viz;
+
+import dev.resa.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import tech.tablesaw.api.NumericColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.plotly.components.Axis;
+import tech.tablesaw.plotly.components.Figure;
+import tech.tablesaw.plotly.components.Layout;
+import tech.tablesaw.plotly.traces.BarTrace;
+import tech.tablesaw.plotly.traces.HeatmapTrace;
+import tech.tablesaw.plotly.traces.HistogramTrace;
+import tech.tablesaw.plotly.traces.ScatterTrace;
+import tech.tablesaw.plotly.traces.Trace;
+
+/**
+ * Figures for training and analysis, as Tablesaw {@link Figure}s: they render inline in the kernel and can be saved
+ * as standalone offline pages with {@link #saveHtml}.
+ *
+ * <p>Training tables have a {@code step} column plus one numeric column per metric ({@code loss}, {@code kl},
+ * {@code fvu}, {@code l0}, ...), one row per logged step.
+ */
+public final class Plots {
+  private Plots() {}
+
+  /** Column holding the optimizer step in training tables. */
+  public static final String STEP = "step";
+  private static final int HEIGHT = 360;
+
+  /** One line per metric column against {@code step}; metrics default to whichever of loss and kl the table has. */
+  public static Figure loss(Table training, String... metrics) {
+    String[] cols = metrics.length > 0 ? metrics
+        : Arrays.stream(new String[] {"loss", "kl"}).filter(training::containsColumn).toArray(String[]::new);
+    if (cols.length == 0) {
+      throw new IllegalArgumentException("no loss/kl column in training table '" + training.name() + "'; columns: "
+          + training.columnNames());
+    }
+    return curves("Training loss", training, STEP, cols);
+  }
+
+  /** Fraction of variance unexplained (reconstruction error / variance of the input) per step. */
+  public static Figure fvu(Table training) {
+    return curves("Fraction of variance unexplained", training, STEP, "fvu");
+  }
+
+  /** L0 (mean number of active latents per token) per step. */
+  public static Figure l0(Table training) {
+    return curves("L0 (active latents per token)", training, STEP, "l0");
+  }
+
+  /** Line chart of numeric columns {@code ys} against column {@code x}. */
+  public static Figure curves(String title, Table t, String x, String... ys) {
+    requireColumns(t, x);
+    requireColumns(t, ys);
+    NumericColumn<?> xs = t.numberColumn(x);
+    List<Trace> traces = new ArrayList<>();
+    for (String y : ys) {
+      traces.add(ScatterTrace.builder(xs, t.numberColumn(y)).mode(ScatterTrace.Mode.LINE).name(y).build());
+    }
+    String yTitle = ys.length == 1 ? ys[0] : "value";
+    Layout layout = Layout.builder(title, x, yTitle).height(HEIGHT).showLegend(ys.length > 1).build();
+    return new Figure(layout, traces.toArray(Trace[]::new));
+  }
+
+  /**
+   * Histogram of log10 feature density (fraction of tokens on which each latent fires). Latents that never fired
+   * have no logarithm; they are counted in the title ("dead") instead of the bars.
+   */
+  public static Figure featureDensity(double[] density) {
+    double[] logs = Arrays.stream(density).filter(d -> d > 0).map(Math::log10).toArray();
+    long dead = density.length - logs.length;
+    String title = String.format("Feature density (%d latents, %d dead)", density.length, dead);
+    Layout layout = Layout.builder(title, "log10 density", "latents").height(HEIGHT).build();
+    return new Figure(layout, HistogramTrace.builder(logs).nBinsX(50).build());
+  }
+
+  /**
+   * Activations of the most active latents over the tokens of one text: a heatmap with one row per latent and one
+   * column per token. {@code acts} is {@code [tokens][latents]}; the {@code topLatents} latents with the largest
+   * maximum activation are shown, strongest on top.
+   */
+  public static Figure tokenActivations(List<String> tokens, float[][] acts, int topLatents) {
+    if (acts.length != tokens.size()) {
+      throw new IllegalArgumentException("acts has " + acts.length + " rows but there are " + tokens.size() + " tokens");
+    }
+    int latents = acts.length == 0 ? 0 : acts[0].length;
+    float[] max = new float[latents];
+    Arrays.fill(max, Float.NEGATIVE_INFINITY);
+    for (float[] row : acts) {
+      if (row.length != latents) throw new IllegalArgumentException("ragged acts: rows of " + latents + " and " + row.length);
+      for (int j = 0; j < latents; j++) max[j] = Math.max(max[j], row[j]);
+    }
+    int[] top = IntStream.range(0, latents).boxed()
+        .sorted(Comparator.comparingDouble((Integer j) -> -max[j]).thenComparingInt(j -> j))
+        .limit(topLatents).mapToInt(Integer::intValue).toArray();
+    // Plotly draws row 0 at the bottom: put the strongest latent last so it appears on top.
+    double[][] z = new double[top.length][tokens.size()];
+    Object[] rows = new Object[top.length];
+    for (int r = 0; r < top.length; r++) {
+      int latent = top[top.length - 1 - r];
+      rows[r] = "latent " + latent;
+      for (int t = 0; t < tokens.size(); t++) z[r][t] = acts[t][latent];
+    }
+    // Token labels must be unique or plotly merges equal categories: prefix the position.
+    Object[] cols = IntStream.range(0, tokens.size()).mapToObj(t -> t + ":" + tokens.get(t)).toArray();
+    Layout layout = Layout.builder("Top " + top.length + " latents over the text", "token", "latent")
+        .height(Math.max(HEIGHT, 60 + 22 * top.length))
+        .xAxis(Axis.builder().title("token").type(Axis.Type.CATEGORY).build())
+        .yAxis(Axis.builder().title("latent").type(Axis.Type.CATEGORY).build())
+        .build();
+    return new Figure(layout, HeatmapTrace.builder(cols, rows, z).build());
+  }
+
+  /** A bar chart of named values (benchmark accuracies, timings, ...), in the map's iteration order. */
+  public static Figure bars(String title, String yTitle, Map<String, ? extends Number> values) {
+    Object[] names = values.keySet().toArray();
+    double[] ys = values.values().stream().mapToDouble(Number::doubleValue).toArray();
+    Layout layout = Layout.builder(title, "", yTitle).height(HEIGHT).build();
+    return new Figure(layout, BarTrace.builder(names, ys).build());
+  }
+
+  /** Grouped bars: one group per row of {@code t} (labelled by {@code label}), one bar per value column. */
+  public static Figure groupedBars(String title, Table t, String label, String... valueCols) {
+    requireColumns(t, label);
+    requireColumns(t, valueCols);
+    Object[] names = t.column(label).asList().stream().map(String::valueOf).toArray();
+    List<Trace> traces = new ArrayList<>();
+    for (String c : valueCols) {
+      traces.add(BarTrace.builder(names, t.numberColumn(c).asDoubleArray()).name(c).build());
+    }
+    Layout layout = Layout.builder(title, label, valueCols.length == 1 ? valueCols[0] : "")
+        .height(HEIGHT).barMode(Layout.BarMode.GROUP).showLegend(valueCols.length > 1).build();
+    return new Figure(layout, traces.toArray(Trace[]::new));
+  }
+
+  /** Writes {@code figure} as a standalone HTML page with plotly.js inlined (works offline); atomic. */
+  public static void saveHtml(Figure figure, Path path) throws IOException {
+    String title = figure.getLayout() == null || figure.getLayout().getTitle() == null ? "figure" : figure.getLayout().getTitle();
+    AtomicFiles.writeString(path, PlotlyJs.page(title, FigureJson.of(figure)));
+  }
+
+  private static void requireColumns(Table t, String... names) {
+    for (String n : names) {
+      if (!t.containsColumn(n)) {
+        throw new IllegalArgumentException("table '" + t.name() + "' has no column '" + n + "'; columns: " + t.columnNames());
+      }
+    }
+  }
+}
