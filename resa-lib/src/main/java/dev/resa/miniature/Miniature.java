@@ -434,6 +434,33 @@ public final class Miniature {
       return Table.read().csv(dir.resolve(stage).resolve("train.csv").toString()).setName(stage);
     }
 
+    /** The preset the run was made with. */
+    public Preset preset() throws IOException {
+      return GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class);
+    }
+
+    /** One text's tokens and the SAE latent activations on them ({@code acts[token][latent]}). */
+    public record FeatureActivations(List<String> tokens, float[][] acts) {}
+
+    /**
+     * Latent activations of the Stage-I SAE {@code saeMode} on {@code model}'s residual stream at the hook layer,
+     * over {@code <bos> prompt completion} (feature cards, Figure 3's reasoning features).
+     */
+    public FeatureActivations featureActivations(String saeMode, String model, String prompt, String completion) throws IOException {
+      Preset p = preset();
+      CharTokenizer tok = ArithmeticTask.tokenizer();
+      try (NDManager m = Djl.newManager(Djl.defaultDevice());
+          DecoderLM lm = loadModel(dir.resolve(model), m);
+          TopKSae sae = TopKSae.load(dir.resolve("sae").resolve(saeMode).resolve("sae.safetensors"), m, p.saeK())) {
+        List<String[]> one = List.<String[]>of(new String[] {prompt, completion});
+        float[][] h = Trainers.activations(lm, tok, one, p.hookLayer(), 1); // [T][D]
+        int[] ids = Trainers.withBos(tok, prompt + completion);
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < h.length; i++) tokens.add(tok.decode(new int[] {ids[i]}).replace("\n", "\\n"));
+        return new FeatureActivations(tokens, sae.codes(h));
+      }
+    }
+
     /** Per-latent firing frequency of a Stage-I SAE on its training activations. */
     public double[] density(String saeMode) throws IOException {
       return GSON.fromJson(Files.readString(dir.resolve("sae").resolve(saeMode).resolve("density.json")), double[].class);
