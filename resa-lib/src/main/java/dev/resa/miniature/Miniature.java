@@ -407,6 +407,14 @@ public final class Miniature {
     return new DecoderLM(cfg, w);
   }
 
+  /** Scores any model of this task on the preset's held-out problems: a one-row table (model, pass1, greedy, think). */
+  public static Table evaluateModel(DecoderLM model, Preset p, String name) {
+    List<Problem> test = new ArithmeticTask(p.task()).problems(Split.TEST, p.testProblems(), 0);
+    Evaluation.Score s = Evaluation.evaluate(model, ArithmeticTask.tokenizer(), test, p.samples(), p.maxNewTokens(), 1234, "eval " + name);
+    return Table.create("scores", StringColumn.create("model", List.of(name)), DoubleColumn.create("pass1", s.pass1()),
+        DoubleColumn.create("greedy", s.greedy()), DoubleColumn.create("think", s.thinkRate()));
+  }
+
   private DecoderLM loadModel(Path d) throws IOException {
     return loadModel(d, root);
   }
