@@ -71,11 +71,11 @@ public record Preset(
 
   public static Preset defaults() {
     return new Preset("default", ArithmeticTask.Config.defaults(), 64, 4, 4, 128,
-        900, 64, 2e-3, 0.4,
-        40, 16, 8, 2e-4, 0.05, 0.6,
+        500, 128, 3e-3, 0.4,
+        24, 8, 8, 2e-4, 0.05, 0.6,
         8, 16.0,
-        2, 256, 4, 400, 1024, 3000,
-        150, 64, 1e-3,
+        2, 256, 4, 300, 1024, 2000,
+        100, 48, 1e-3,
         200, 4, 48);
   }
 

@@ -230,7 +230,9 @@ final class Report {
       for (Column<?> c : t.columns()) {
         Object v = c.get(r);
         String cell;
-        if (v instanceof Double d) {
+        if (v == null) {
+          cell = "-";
+        } else if (v instanceof Double d) {
           if (d.isNaN()) cell = "-";
           else if (c.name().equals("flops")) cell = String.format(Locale.ROOT, "%.2e", d);
           else if (c.name().endsWith("wall_s") || c.name().equals("steps")) cell = String.format(Locale.ROOT, "%.1f", d);
