@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         "evaluates them on held-out problems and writes runs/<preset>-s<seed>/report.md, CSVs and HTML plots.",
         "Stages already in the run directory are reused; --fresh starts over."})
 public final class MiniatureCommand implements Callable<Integer> {
-  @Option(names = "--preset", defaultValue = "default", description = "default (<= 10 min on 2 cores) or ci (<= 3 min). Default: ${DEFAULT-VALUE}")
+  @Option(names = "--preset", defaultValue = "default", description = "default (<= 10 min on 2 cores), ci (<= 3 min) or long (the feasibility study's 1400 base steps). Default: ${DEFAULT-VALUE}")
   String preset;
 
   @Option(names = "--fresh", description = "delete the run directory first and retrain every stage")

@@ -79,6 +79,19 @@ public record Preset(
         200, 4, 48);
   }
 
+  /**
+   * The feasibility study's base budget (1400 steps of 128): long enough for the base to learn the traces' arithmetic,
+   * which {@code default}'s 500 steps are not. About 15-20 minutes on 2 cores.
+   */
+  public static Preset longer() {
+    Preset d = defaults();
+    return new Preset("long", d.task(), d.hidden(), d.layers(), d.heads(), d.intermediate(),
+        1400, 128, 2e-3, d.traceShare(),
+        40, 16, 8, d.rlLr(), d.rlKl(), d.rlTemperature(),
+        d.loraRank(), d.loraAlpha(), d.hookLayer(), d.saeLatents(), d.saeK(), d.saeSteps(), d.saeBatch(), d.saeTexts(),
+        150, 64, d.tuneLr(), d.testProblems(), d.samples(), d.maxNewTokens());
+  }
+
   public static Preset ci() {
     return new Preset("ci", ArithmeticTask.Config.defaults(), 32, 4, 4, 64,
         250, 48, 3e-3, 0.4,
@@ -93,7 +106,8 @@ public record Preset(
     return switch (name) {
       case "default" -> defaults();
       case "ci" -> ci();
-      default -> throw new IllegalArgumentException("unknown preset '" + name + "' (choose default or ci)");
+      case "long" -> longer();
+      default -> throw new IllegalArgumentException("unknown preset '" + name + "' (choose default, ci or long)");
     };
   }
 }
