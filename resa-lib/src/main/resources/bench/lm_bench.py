@@ -98,18 +98,19 @@ def main():
 
     for _ in range(c["warmup_steps"]):
         train_step()
-    times = []
+    times, cpu = [], []
     for _ in range(c["train_steps"]):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         train_step()
         times.append(time.perf_counter() - start)
-    times.sort()
-    step_s = times[len(times) // 2]
+        cpu.append(time.process_time() - start_cpu)
+    step_s = sorted(times)[len(times) // 2]
+    step_cpu_s = sorted(cpu)[len(cpu) // 2]
 
     # Decoding with a preallocated KV cache, batch 1: prefill `gen_prompt` tokens, then one token per step.
     e = c["hidden"] // c["heads"]
     cap = c["gen_to"]
-    per_token = []
+    per_token, cpu_at = [], []
     with torch.no_grad():
         cache = [(torch.zeros(1, c["kv_heads"], cap, e), torch.zeros(1, c["kv_heads"], cap, e)) for _ in model.layers]
         prompt = torch.randint(0, c["vocab"], (1, c["gen_prompt"]))
@@ -117,13 +118,15 @@ def main():
         nxt = logits[:, -1].argmax(-1, keepdim=True)
         for pos in range(c["gen_prompt"], cap):
             start = time.perf_counter()
+            cpu_at.append(time.process_time())
             logits = model(nxt, cache, pos)
             nxt = logits[:, -1].argmax(-1, keepdim=True)
             nxt.item()
             per_token.append(time.perf_counter() - start)
+        cpu_at.append(time.process_time())
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "train_step_s": step_s, "train_tokens_per_s": b * t / step_s,
-                      "gen_token_s": per_token}))
+                      "train_step_s": step_s, "train_tokens_per_s": b * t / step_s, "train_step_cpu_s": step_cpu_s,
+                      "gen_token_s": per_token, "gen_cpu_at_s": cpu_at}))
 
 
 if __name__ == "__main__":

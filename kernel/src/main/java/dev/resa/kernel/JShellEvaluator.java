@@ -25,11 +25,10 @@ import jdk.jshell.VarSnippet;
  * line: compile errors show the line with a caret, exceptions show the exception and the frames of notebook code.
  */
 public final class JShellEvaluator implements AutoCloseable {
-  /** Imports every cell sees, like the jshell tool's default startup. */
+  /** Imports every cell sees (a subset of the jshell tool's: each one costs a compile at kernel start). */
   static final String STARTUP = String.join("\n",
-      "import java.io.*;", "import java.math.*;", "import java.net.*;", "import java.nio.file.*;",
-      "import java.util.*;", "import java.util.concurrent.*;", "import java.util.function.*;",
-      "import java.util.regex.*;", "import java.util.stream.*;", "import static dev.resa.kernel.Notebook.*;");
+      "import java.io.*;", "import java.nio.file.*;", "import java.util.*;", "import java.util.function.*;",
+      "import java.util.stream.*;", "import static dev.resa.kernel.Notebook.*;");
 
   private final SnippetLoader loader = new SnippetLoader();
   private final InProcessControl.Provider provider = new InProcessControl.Provider(loader);
@@ -82,7 +81,7 @@ public final class JShellEvaluator implements AutoCloseable {
         if (control.interrupted()) throw interrupted();
         if (!info.completeness().isComplete()) {
           int line = firstLine + lineOf(code, snippetStart);
-          throw new CellError.CompileError( "incomplete input at line " + line,
+          throw new CellError.CompileError("incomplete input at line " + line,
               List.of("Incomplete input starting at line " + line + " (missing ';' or '}'?):",
                   "    " + lineText(code, snippetStart)));
         }
@@ -102,7 +101,6 @@ public final class JShellEvaluator implements AutoCloseable {
   private Object evalSnippet(String source, String cell, int snippetStart, int firstLine, String cellLabel, int startLine) {
     List<SnippetEvent> events = shell.eval(source);
     Object value = null;
-    boolean hasValue = false;
     for (SnippetEvent e : events) {
       if (e.snippet() instanceof VarSnippet v) trackVariable(e, v);
       if (e.causeSnippet() != null) continue;
@@ -110,12 +108,9 @@ public final class JShellEvaluator implements AutoCloseable {
       origins.put(s.id(), new Origin(cellLabel, startLine));
       if (e.status() == Snippet.Status.REJECTED) throw compileError(s, cell, snippetStart, firstLine);
       if (e.exception() != null) throw runtimeError(e.exception());
-      if (isExpression(s)) {
-        value = control.takeResult(e.value());
-        hasValue = true;
-      }
+      if (isExpression(s)) value = control.takeResult(e.value());
     }
-    return hasValue ? value : null;
+    return value;
   }
 
   private static boolean isExpression(Snippet s) {

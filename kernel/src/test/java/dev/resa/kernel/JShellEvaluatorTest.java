@@ -116,6 +116,25 @@ public class JShellEvaluatorTest {
   }
 
   @Test
+  void loadRunsAFileAndClasspathAddsCompiledClasses(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path src = dir.resolve("src/demo/Greeter.java");
+    java.nio.file.Files.createDirectories(src.getParent());
+    java.nio.file.Files.writeString(src,
+        "package demo; public class Greeter { public static String hi(String n) { return \"hi \" + n; } }");
+    java.nio.file.Path classes = dir.resolve("classes");
+    int rc = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(), src.toString());
+    assertEquals(0, rc);
+    java.nio.file.Files.writeString(dir.resolve("setup.jsh"),
+        "%classpath classes\nimport demo.Greeter;\nString who = \"notebook\";\n");
+    Magics m = new Magics(ev, dir);
+    m.run("%load setup.jsh", "cell");
+    assertEquals("hi notebook", m.run("Greeter.hi(who)", "cell"));
+    CellError e = assertThrows(CellError.MagicError.class, () -> m.run("%load missing.jsh", "cell"));
+    assertTrue(e.getMessage().contains("missing.jsh"), e.getMessage());
+  }
+
+  @Test
   void progressOutsideANotebookFallsBackToTheTerminalBar() {
     try (Progress.Bar bar = Progress.start("test", 2)) {
       assertTrue(!bar.getClass().getName().contains("kernel"), "no kernel is running, so no notebook display");

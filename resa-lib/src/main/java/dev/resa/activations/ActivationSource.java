@@ -47,13 +47,13 @@ public final class ActivationSource {
   }
 
   /** Activations for {@code chunks} (each of the same length T) as [B·T, d] per point, owned by {@code out}. */
-  public Map<String, NDArray> capture(List<int[]> chunks, NDManager out) {
+  public Map<String, NDArray> capture(List<long[]> chunks, NDManager out) {
     if (chunks.isEmpty()) throw new IllegalArgumentException("no chunks to run");
     int t = chunks.get(0).length;
     long[] flat = new long[chunks.size() * t];
     for (int b = 0; b < chunks.size(); b++) {
       if (chunks.get(b).length != t) throw new IllegalArgumentException("chunk " + b + " has length " + chunks.get(b).length + ", expected " + t);
-      for (int i = 0; i < t; i++) flat[b * t + i] = chunks.get(b)[i];
+      System.arraycopy(chunks.get(b), 0, flat, b * t, t);
     }
     Map<String, NDArray> acts = new LinkedHashMap<>();
     try (NDManager step = model.stepScope()) {
@@ -72,7 +72,7 @@ public final class ActivationSource {
   }
 
   /** Lazily captures consecutive batches of {@code seqsPerBatch} chunks (the trailing partial batch included). */
-  public Iterator<Map<String, NDArray>> batches(List<int[]> chunks, int seqsPerBatch, NDManager out) {
+  public Iterator<Map<String, NDArray>> batches(List<long[]> chunks, int seqsPerBatch, NDManager out) {
     if (seqsPerBatch <= 0) throw new IllegalArgumentException("seqsPerBatch must be positive");
     return new Iterator<>() {
       int next = 0;
@@ -85,7 +85,7 @@ public final class ActivationSource {
       @Override
       public Map<String, NDArray> next() {
         if (!hasNext()) throw new NoSuchElementException();
-        List<int[]> part = new ArrayList<>(chunks.subList(next, Math.min(chunks.size(), next + seqsPerBatch)));
+        List<long[]> part = new ArrayList<>(chunks.subList(next, Math.min(chunks.size(), next + seqsPerBatch)));
         next += part.size();
         return capture(part, out);
       }

@@ -28,7 +28,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,6 +93,16 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try {
+      return evaluate();
+    } catch (IllegalArgumentException | IllegalStateException | java.nio.file.NoSuchFileException e) {
+      spec.commandLine().getErr().println("resa eval: " + e.getMessage()); // bad data or settings: no stack trace
+      spec.commandLine().getErr().flush();
+      return 1;
+    }
+  }
+
+  private int evaluate() throws Exception {
     PrintWriter pw = spec.commandLine().getOut();
     Path data = DataDir.require(dataDir);
     List<Benchmark> benches;
@@ -99,15 +111,18 @@ public final class EvalCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    boolean hfFolder = Files.isDirectory(Path.of(model));
+    boolean builtIn = model.equals("llama2c") || model.equals("tiny") || model.equals("oracle") || model.startsWith("constant:");
+    boolean hfFolder = !builtIn && Files.isDirectory(Path.of(model));
     Prompts prompts = template.equals("auto") ? (hfFolder ? Prompts.LIGHTEVAL : Prompts.PLAIN) : Prompts.of(template);
     EvalConfig cfg = new EvalConfig(samples, maxNewTokens, temperature, topP, seed, batchSize, limit, prompts);
     Path outDir = out != null ? out : Path.of("runs", "eval", model.replaceAll("[^A-Za-z0-9._-]+", "_"));
     List<Evaluator.Summary> summaries = new ArrayList<>();
+    Map<Benchmark, List<Problem>> loaded = new LinkedHashMap<>();
+    for (Benchmark b : benches) loaded.put(b, b.load(data, seed));
     try (NDManager manager = Djl.newManager(Djl.parseDevice(device))) {
-      Backend lm = model.equals("oracle") || model.startsWith("constant:") ? null : openModel(manager, data, hfFolder);
+      Backend lm = model.equals("oracle") || model.startsWith("constant:") ? null : openModel(manager, data, hfFolder, loaded, prompts);
       for (Benchmark b : benches) {
-        List<Problem> problems = b.load(data, seed);
+        List<Problem> problems = loaded.get(b);
         Backend backend = lm != null ? lm
             : model.equals("oracle") ? Backends.oracle(problems, prompts) : Backends.constant(model.substring("constant:".length()));
         summaries.add(new Evaluator(backend, cfg).run(b.key, problems, outDir).summary());
@@ -124,7 +139,8 @@ public final class EvalCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Backend openModel(NDManager manager, Path data, boolean hfFolder) throws Exception {
+  private Backend openModel(NDManager manager, Path data, boolean hfFolder, Map<Benchmark, List<Problem>> problems,
+      Prompts prompts) throws Exception {
     if (hfFolder) {
       Path dir = Path.of(model);
       DecoderLM lm = HfCheckpoint.load(dir, manager);
@@ -139,7 +155,7 @@ public final class EvalCommand implements Callable<Integer> {
         return new LmBackend(lm, tok, "llama2c stories260K", true);
       }
       case "tiny": {
-        CharTokenizer tok = new CharTokenizer(printableAscii());
+        CharTokenizer tok = new CharTokenizer(alphabet(problems, prompts));
         ModelConfig c = ModelConfig.tinyQwen2(tok.vocabSize(), 64, 2, 4, 2, 128, 2048).withTokens(tok.bosId(), tok.eosId());
         DecoderLM lm = new DecoderLM(c, Weights.random(c, manager, 0, DataType.FLOAT32));
         return new LmBackend(lm, tok, "tiny random qwen2", true);
@@ -150,9 +166,14 @@ public final class EvalCommand implements Callable<Integer> {
     }
   }
 
-  private static String printableAscii() {
-    StringBuilder sb = new StringBuilder("\n");
-    for (char c = ' '; c <= '~'; c++) sb.append(c);
+  /** Every character of the prompts, so the random smoke-test model can read any benchmark (GSM8K has curly quotes). */
+  private static String alphabet(Map<Benchmark, List<Problem>> problems, Prompts prompts) {
+    java.util.TreeSet<Integer> chars = new java.util.TreeSet<>();
+    for (char c = ' '; c <= '~'; c++) chars.add((int) c);
+    chars.add((int) '\n');
+    for (List<Problem> ps : problems.values()) for (Problem p : ps) prompts.render(p).codePoints().forEach(chars::add);
+    StringBuilder sb = new StringBuilder();
+    for (int cp : chars) sb.appendCodePoint(cp);
     return sb.toString();
   }
 }

@@ -51,25 +51,74 @@ public final class KernelCommand implements Runnable {
     String displayName;
 
     @Option(names = "--jvm-opt", paramLabel = "OPT", description = "A JVM option for the kernel (repeatable), e.g. "
-        + "--jvm-opt=-Xmx16g. Replaces the defaults " + "-Xmx8g -XX:MaxDirectMemorySize=8g -Dai.djl.offline=true.")
+        + "--jvm-opt=-Xmx16g. Added after the defaults (-Xmx8g, DJL offline, library logs at warn), so it wins.")
     List<String> jvmOptions = new ArrayList<>();
 
     @Option(names = "--java", paramLabel = "PATH", description = "java executable (default: the one running this command).")
     Path java;
 
+    @Option(names = "--no-cds", description = "Skip the class-data-sharing archive that speeds up kernel start.")
+    boolean noCds;
+
     @Override
     public Integer call() throws IOException {
-      Path home = ResaHome.locate();
-      KernelSpec spec = new KernelSpec(target.name, displayName,
-          (java != null ? java : Path.of(System.getProperty("java.home"), "bin", "java")).toString(),
-          jvmOptions.isEmpty() ? KernelSpec.DEFAULT_JVM_OPTIONS : jvmOptions,
-          ResaHome.kernelClasspath(home), KernelSpec.env(Map.of()));
-      Path dir = spec.install(target.dataDir());
+      KernelSpec spec = installSpec(target.name, displayName, java, jvmOptions, !noCds, target.dataDir());
+      Path dir = target.dataDir().resolve("kernels").resolve(spec.name());
       System.out.println("Installed kernelspec '" + spec.name() + "' (" + spec.displayName() + ") in " + dir);
       if (target.prefix != null) {
         System.out.println("Jupyter finds it with JUPYTER_PATH=" + target.dataDir());
       }
       return 0;
+    }
+  }
+
+  /** Builds the spec for this checkout, writes it, and (with {@code cds}) adds a class-data-sharing archive. */
+  static KernelSpec installSpec(String name, String displayName, Path java, List<String> jvmOptions, boolean cds,
+      Path dataDir) throws IOException {
+    KernelSpec spec = new KernelSpec(name, displayName,
+        (java != null ? java : Path.of(System.getProperty("java.home"), "bin", "java")).toString(),
+        concat(KernelSpec.DEFAULT_JVM_OPTIONS, jvmOptions),
+        ResaHome.kernelClasspath(ResaHome.locate()), KernelSpec.env(Map.of()));
+    Path dir = spec.install(dataDir);
+    if (cds) {
+      Path archive = classDataArchive(spec, dir);
+      if (archive != null) {
+        spec = spec.withJvmOptions(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto"));
+        spec.install(dataDir);
+      }
+    }
+    return spec;
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /**
+   * Runs the kernel's warm-up once with {@code -XX:ArchiveClassesAtExit} and returns the archive (JDK 13+ dynamic
+   * class-data sharing: later starts map the classes instead of loading and verifying them). Null if it failed;
+   * a stale archive (other JDK, changed jars) is ignored by the JVM, so the kernel still starts.
+   */
+  static Path classDataArchive(KernelSpec spec, Path kernelDir) {
+    Path archive = kernelDir.resolve("resa-kernel.jsa");
+    List<String> cmd = new ArrayList<>(spec.withJvmOptions(List.of("-XX:ArchiveClassesAtExit=" + archive)).argv());
+    cmd.set(cmd.size() - 1, "--warmup");
+    System.out.println("Building a class-data-sharing archive for faster kernel starts ...");
+    try {
+      Files.deleteIfExists(archive);
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      pb.environment().putAll(spec.env());
+      Process p = pb.start();
+      if (!p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        return null;
+      }
+      return p.exitValue() == 0 && Files.isRegularFile(archive) ? archive : null;
+    } catch (IOException | InterruptedException e) {
+      System.err.println("warning: no class-data-sharing archive (" + e.getMessage() + "); the kernel works without it");
+      return null;
     }
   }
 

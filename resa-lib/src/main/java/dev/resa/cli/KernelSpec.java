@@ -8,6 +8,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -63,6 +64,13 @@ public record KernelSpec(String name, String displayName, String java, List<Stri
     return argv;
   }
 
+  /** The same spec with {@code extra} JVM options appended. */
+  public KernelSpec withJvmOptions(List<String> extra) {
+    List<String> all = new ArrayList<>(jvmOptions);
+    all.addAll(extra);
+    return new KernelSpec(name, displayName, java, all, classpath, env);
+  }
+
   /** The kernel.json text. */
   public String toJson() {
     JsonObject o = new JsonObject();
@@ -85,7 +93,13 @@ public record KernelSpec(String name, String displayName, String java, List<Stri
   public Path install(Path jupyterDataDir) throws IOException {
     Path dir = jupyterDataDir.resolve("kernels").resolve(name);
     Files.createDirectories(dir);
-    AtomicFiles.writeString(dir.resolve("kernel.json"), toJson());
+    Path json = dir.resolve("kernel.json");
+    AtomicFiles.writeString(json, toJson());
+    try { // Jupyter (and other users, for shared prefixes) must be able to read it
+      Files.setPosixFilePermissions(json, PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: default permissions apply
+    }
     return dir;
   }
 

@@ -27,7 +27,13 @@ public final class Main implements Runnable {
     cl.addSubcommand(new GenerateCommand());
     cl.addSubcommand(new TrainLmCommand());
     // activations / sae
+    cl.addSubcommand(new TrainSaeCommand());
+    cl.addSubcommand(new SaeMetricsCommand());
     // tuning
+    cl.addSubcommand(new TuneCommand());
+    cl.addSubcommand(new SftCommand());
+    cl.addSubcommand(new GrpoCommand());
+    cl.addSubcommand(new MergeCommand());
     // eval
     cl.addSubcommand(new EvalCommand());
     cl.addSubcommand(new GradeCommand());
@@ -36,7 +42,10 @@ public final class Main implements Runnable {
     cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchEvalCommand())); // add `bench sae`, `bench tune` here, one line each
+        .addSubcommand(new BenchSaeCommand())
+        .addSubcommand(new BenchTuneCommand())
+        .addSubcommand(new BenchEvalCommand())
+        .addSubcommand(new BenchKernelCommand())); // one line per benchmark
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

@@ -105,16 +105,17 @@ public final class TrainLmCommand implements Callable<Integer> {
     try (NDManager manager = Djl.newManager(dev);
          DecoderLM model = new DecoderLM(config, Weights.random(config, manager.newSubManager(), seed, DataType.FLOAT32))) {
       System.err.printf(Locale.ROOT, "train-lm: %,d parameters on %s%n", model.weights().parameterCount(), dev);
-      LmTrainer trainer = new LmTrainer(model, tc, chunks);
-      if (resume) {
-        trainer.resume(out.resolve(LmTrainer.STATE_FILE));
-        System.err.printf("train-lm: resumed at step %d%n", trainer.step());
+      try (LmTrainer trainer = new LmTrainer(model, tc, chunks)) {
+        if (resume) {
+          trainer.resume(out.resolve(LmTrainer.STATE_FILE));
+          System.err.printf("train-lm: resumed at step %d%n", trainer.step());
+        }
+        TrainLog log = trainer.train();
+        saveHf(model, out);
+        log.save(out.resolve("train_log.csv"));
+        double[] losses = log.losses();
+        System.out.printf(Locale.ROOT, "trained %d steps: loss %.4f -> %.4f; wrote %s%n", trainer.step(), losses[0], losses[losses.length - 1], out.toAbsolutePath());
       }
-      TrainLog log = trainer.train();
-      saveHf(model, out);
-      log.save(out.resolve("train_log.csv"));
-      double[] losses = log.losses();
-      System.out.printf(Locale.ROOT, "trained %d steps: loss %.4f -> %.4f; wrote %s%n", trainer.step(), losses[0], losses[losses.length - 1], out.toAbsolutePath());
     }
     return 0;
   }

@@ -77,7 +77,12 @@ public final class Answers {
   private static String firstLine(String s) {
     int nl = s.indexOf('\n');
     String line = (nl >= 0 ? s.substring(0, nl) : s).strip();
-    line = line.replaceAll("^\\$+|\\$+$", "").strip();
+    if (line.startsWith("$")) { // "$\frac{3}{4}$. I hope it is correct": the math between the dollars
+      String inner = line.replaceFirst("^\\$+", "");
+      int close = inner.indexOf('$');
+      if (close > 0) return inner.substring(0, close).strip();
+    }
+    line = line.replaceAll("\\$+$", "").strip();
     if (line.endsWith(".")) line = line.substring(0, line.length() - 1);
     return line.strip();
   }

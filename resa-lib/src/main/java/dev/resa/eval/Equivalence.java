@@ -65,8 +65,9 @@ public final class Equivalence {
   static Node structure(String s) {
     s = s.strip();
     if (s.isEmpty()) return new Text("");
-    for (String pm : new String[] {"\\pm", "\\mp"}) {
-      int at = topLevel(s, pm);
+    for (String pm : new String[] {"\\pm", "\\mp"}) { // anywhere, also inside \frac{1 \pm \sqrt{5}}{2}
+      int at = s.indexOf(pm);
+      while (at >= 0 && followedByLetter(s, at + pm.length())) at = s.indexOf(pm, at + 1); // not \pmod
       if (at >= 0) {
         String plus = s.substring(0, at) + "+" + s.substring(at + pm.length());
         String minus = s.substring(0, at) + "-" + s.substring(at + pm.length());

@@ -25,8 +25,9 @@ import tech.tablesaw.api.Table;
  * answer, check it against the references), Pass@1 = the fraction of correct samples averaged over problems.
  *
  * <p>With an output folder the run is resumable: after every batch {@code <out>/<benchmark>/samples.jsonl} is
- * rewritten atomically with every graded sample so far, and a re-run skips the (problem, sample) pairs it holds.
- * {@code run.json} records the settings; resuming with different settings is refused. At the end
+ * rewritten atomically with every graded sample so far, and a re-run skips the (problem, sample) pairs it holds
+ * (so it can also add samples or problems). {@code run.json} records the model and sampling settings; resuming
+ * with different ones is refused. At the end
  * {@code results.csv} (one row per sample) and {@code summary.json} are written.
  */
 public final class Evaluator {
@@ -124,17 +125,30 @@ public final class Evaluator {
     return new Sample(p.id(), sample, extracted, correct, c.tokens(), c.text());
   }
 
+  /**
+   * What must match for results to be resumed: the model and everything that changes how a sample is drawn or
+   * graded. Samples per problem, limit and batch size may change between runs (a re-run can add samples).
+   */
+  private record RunKey(String benchmark, String model, int maxNewTokens, double temperature, double topP, long seed,
+      Prompts template) {}
+
   private Map<String, Sample> resume(Path dir, String benchmark) throws IOException {
     Path runFile = dir.resolve("run.json");
-    String run = PRETTY.toJson(Map.of("benchmark", benchmark, "model", backend.name(), "config", config)) + "\n";
+    RunKey key = new RunKey(benchmark, backend.name(), config.maxNewTokens(), config.temperature(), config.topP(),
+        config.seed(), config.template());
     if (Files.exists(runFile)) {
-      String before = Files.readString(runFile, StandardCharsets.UTF_8);
-      if (!before.equals(run)) {
-        throw new IllegalStateException(runFile + " records a run with different settings:\n" + before
-            + "refusing to mix results; use a fresh --out folder (this run: " + run.strip() + ")");
+      RunKey before;
+      try {
+        before = GSON.fromJson(Files.readString(runFile, StandardCharsets.UTF_8), RunKey.class);
+      } catch (JsonSyntaxException e) {
+        throw new IllegalArgumentException(runFile + ": malformed run record (" + e.getMessage() + ")", e);
+      }
+      if (!key.equals(before)) {
+        throw new IllegalStateException(runFile + " holds results of another run (" + before + "); this run is " + key
+            + ". Refusing to mix them: use a fresh --out folder.");
       }
     } else {
-      AtomicFiles.writeString(runFile, run);
+      AtomicFiles.writeString(runFile, PRETTY.toJson(key) + "\n");
     }
     Map<String, Sample> done = new LinkedHashMap<>();
     Path file = dir.resolve("samples.jsonl");

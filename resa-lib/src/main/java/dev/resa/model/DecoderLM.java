@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.resa.core.Scalars;
 
 /**
  * A Qwen2 / Llama decoder-only language model written directly on DJL NDArrays, top to bottom:
@@ -37,8 +38,10 @@ public final class DecoderLM implements AutoCloseable {
   private final ModelConfig config;
   private final Weights weights;
   private final NDManager buffers;
-  private final NDArray ropeCos; // [maxPositions, E/2]
-  private final NDArray ropeSin; // [maxPositions, E/2]
+  /** cos(p * theta_i) laid out per coordinate of a head, so RoPE is {@code x * cos + partner(x) * sin}. */
+  private final NDArray ropeCos; // [maxPositions, E]
+  /** sin(p * theta_i) per coordinate, negated on the coordinate that receives {@code -partner * sin}. */
+  private final NDArray ropeSin; // [maxPositions, E]
   private Adapter adapter;
   private boolean adapterEnabled = true;
 
@@ -55,18 +58,21 @@ public final class DecoderLM implements AutoCloseable {
     }
     this.buffers = weights.manager().newSubManager();
     DataType dtype = weights.get("model.embed_tokens.weight").getDataType();
-    int half = config.headDim() / 2;
-    double[] cos = new double[config.maxPositions() * half]; // double, so float64 models get exact tables
+    int e = config.headDim(), half = e / 2;
+    boolean interleaved = config.rope() == ModelConfig.Rope.INTERLEAVED;
+    double[] cos = new double[config.maxPositions() * e]; // double, so float64 models get exact tables
     double[] sin = new double[cos.length];
     for (int p = 0; p < config.maxPositions(); p++) {
-      for (int i = 0; i < half; i++) {
-        double angle = p * Math.pow(config.ropeTheta(), -2.0 * i / config.headDim());
-        cos[p * half + i] = Math.cos(angle);
-        sin[p * half + i] = Math.sin(angle);
+      for (int c = 0; c < e; c++) {
+        int i = interleaved ? c / 2 : c % half; // frequency index of coordinate c
+        boolean first = interleaved ? c % 2 == 0 : c < half; // first member of its pair gets -partner * sin
+        double angle = p * Math.pow(config.ropeTheta(), -2.0 * i / e);
+        cos[p * e + c] = Math.cos(angle);
+        sin[p * e + c] = first ? -Math.sin(angle) : Math.sin(angle);
       }
     }
-    this.ropeCos = buffers.create(cos, new Shape(config.maxPositions(), half)).toType(dtype, false);
-    this.ropeSin = buffers.create(sin, new Shape(config.maxPositions(), half)).toType(dtype, false);
+    this.ropeCos = buffers.create(cos, new Shape(config.maxPositions(), e)).toType(dtype, false);
+    this.ropeSin = buffers.create(sin, new Shape(config.maxPositions(), e)).toType(dtype, false);
   }
 
   public ModelConfig config() {
@@ -188,7 +194,7 @@ public final class DecoderLM implements AutoCloseable {
   private Output run(NDArray h, int fromLayer, Options o) {
     int t = (int) h.getShape().get(1);
     int past = o.cache == null ? 0 : o.cache.length();
-    NDArray[] rope = ropeAt(o.positions, past, t); // cos, sin: [B|1, 1, T, E/2]
+    NDArray[] rope = ropeAt(o.positions, past, t); // cos, sin: [B|1, 1, T, E]
     NDArray mask = attentionMask(h.getManager(), o, past, t); // [B|1, 1, 1, T, S]
     int last = o.stopAfter >= 0 ? o.stopAfter : config.numLayers() - 1;
     for (int l = fromLayer; l <= last; l++) {
@@ -230,7 +236,7 @@ public final class DecoderLM implements AutoCloseable {
     NDArray q = proj(p + "q_proj", x).reshape(b, t, heads, e).transpose(0, 2, 1, 3); // [B, H, T, E]
     NDArray k = proj(p + "k_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
     NDArray v = proj(p + "v_proj", x).reshape(b, t, kvHeads, e).transpose(0, 2, 1, 3); // [B, K, T, E]
-    q = applyRope(q, rope);
+    q = applyRope(q, rope).mul(Scalars.of(q, 1 / Math.sqrt(e))); // scaling q costs T*E, scaling the scores T*S
     k = applyRope(k, rope);
     if (cache != null) {
       NDArray[] kv = cache.append(l, k, v);
@@ -241,10 +247,7 @@ public final class DecoderLM implements AutoCloseable {
     NDArray qg = q.reshape(b, kvHeads, config.groupSize(), t, e); // [B, K, G, T, E]
     NDArray kg = k.expandDims(2); // [B, K, 1, S, E]
     NDArray vg = v.expandDims(2); // [B, K, 1, S, E]
-    // A native scalar, not div(Number): DJL builds that operand from a Java buffer and closes it at once, but
-    // autograd keeps it for the backward pass, so a GC in between hands backward freed memory (NaN gradients).
-    NDArray invSqrtE = qg.getManager().full(new Shape(), (float) (1 / Math.sqrt(e)), qg.getDataType());
-    NDArray scores = qg.matMul(kg.swapAxes(-1, -2)).mul(invSqrtE); // [B, K, G, T, S]
+    NDArray scores = qg.matMul(kg.swapAxes(-1, -2)); // [B, K, G, T, S]
     if (mask != null) scores = scores.add(mask);
     NDArray out = scores.softmax(-1).matMul(vg); // [B, K, G, T, E]
     out = out.reshape(b, heads, t, e).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * e); // [B, T, H*E]
@@ -274,36 +277,35 @@ public final class DecoderLM implements AutoCloseable {
     return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow(); // x W^T + b
   }
 
-  private NDArray[] ropeAt(NDArray positions, int past, int t) {
+  NDArray[] ropeAt(NDArray positions, int past, int t) {
     if (past + t > config.maxPositions()) {
       throw new IllegalArgumentException("sequence of " + (past + t) + " tokens exceeds max positions " + config.maxPositions());
     }
     if (positions == null) {
       NDIndex rows = new NDIndex("{}:{}", past, past + t);
-      long half = ropeCos.getShape().get(1);
-      return new NDArray[] {ropeCos.get(rows).reshape(1, 1, t, half), ropeSin.get(rows).reshape(1, 1, t, half)};
+      long e = ropeCos.getShape().get(1);
+      return new NDArray[] {ropeCos.get(rows).reshape(1, 1, t, e), ropeSin.get(rows).reshape(1, 1, t, e)};
     }
-    NDArray cos = ropeCos.get(positions).expandDims(1); // [B, 1, T, E/2]
+    NDArray cos = ropeCos.get(positions).expandDims(1); // [B, 1, T, E]
     NDArray sin = ropeSin.get(positions).expandDims(1);
     return new NDArray[] {cos, sin};
   }
 
-  /** Rotates [B, heads, T, E] by the position angles, in the pairing the checkpoint was trained with. */
+  /**
+   * Rotates [B, heads, T, E] by the position angles: each coordinate pair (a, b) becomes
+   * (a cos - b sin, b cos + a sin), written as {@code x * cos + partner(x) * sin} with the sign folded into the
+   * sin table. Pairs are (i, i + E/2) for HF checkpoints and (2i, 2i + 1) for llama2.c ones.
+   */
   NDArray applyRope(NDArray x, NDArray[] rope) {
-    NDArray cos = rope[0], sin = rope[1];
     Shape s = x.getShape();
     long half = s.get(3) / 2;
+    NDArray partner; // [B, h, T, E]: each coordinate's pair partner
     if (config.rope() == ModelConfig.Rope.HALF) {
-      NDArray x1 = x.get("..., :{}", half); // [B, h, T, E/2]
-      NDArray x2 = x.get("..., {}:", half);
-      return NDArrays.concat(new NDList(x1.mul(cos).sub(x2.mul(sin)), x2.mul(cos).add(x1.mul(sin))), -1);
+      partner = NDArrays.concat(new NDList(x.get("..., {}:", half), x.get("..., :{}", half)), -1);
+    } else {
+      partner = x.reshape(s.get(0), s.get(1), s.get(2), half, 2).flip(-1).reshape(s);
     }
-    NDArray pairs = x.reshape(s.get(0), s.get(1), s.get(2), half, 2); // [B, h, T, E/2, 2]
-    NDArray x0 = pairs.get("..., 0");
-    NDArray x1 = pairs.get("..., 1");
-    NDArray r0 = x0.mul(cos).sub(x1.mul(sin));
-    NDArray r1 = x0.mul(sin).add(x1.mul(cos));
-    return NDArrays.stack(new NDList(r0, r1), -1).reshape(s);
+    return x.mul(rope[0]).add(partner.mul(rope[1]));
   }
 
   /** Additive mask [B|1, 1, 1, T, S]: -inf above the causal diagonal, {@link #PAD_SCORE} on padded keys. */

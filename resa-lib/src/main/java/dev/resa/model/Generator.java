@@ -80,7 +80,7 @@ public final class Generator {
       }
     }
     Random[] rngs = new Random[b];
-    for (int r = 0; r < b; r++) rngs[r] = new Random(s.seed() * 0x9E3779B97F4A7C15L + r);
+    for (int r = 0; r < b; r++) rngs[r] = new Random(mix(s.seed() * 0x9E3779B97F4A7C15L + r));
     List<List<Integer>> out = new ArrayList<>();
     for (int r = 0; r < b; r++) out.add(new ArrayList<>());
     boolean[] done = new boolean[b];
@@ -123,6 +123,16 @@ public final class Generator {
     List<int[]> result = new ArrayList<>(b);
     for (List<Integer> row : out) result.add(row.stream().mapToInt(Integer::intValue).toArray());
     return result;
+  }
+
+  /**
+   * SplitMix64's finaliser. java.util.Random keeps only 48 seed bits and its first draws for nearby seeds are
+   * nearly equal, so rows seeded {@code seed + r} would sample the same tokens; mixing decorrelates them.
+   */
+  static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   /** Draws one token from row logits {@code [off, off + v)}. */

@@ -17,6 +17,7 @@ import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
+import dev.resa.core.Scalars;
 
 /**
  * sparsify's trainer as Resa runs it (resa-algorithm §1.4): one SAE per hook point, all fed from the same
@@ -194,7 +195,7 @@ public final class SaeTrainer implements AutoCloseable {
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             SparseCoder.ForwardOutput o = sae.forward(xs, deadMask, tv);
             NDArray loss = o.fvu();
-            if (o.auxkLoss() != null) loss = loss.add(o.auxkLoss().mul(config.auxkAlpha()));
+            if (o.auxkLoss() != null) loss = loss.add(o.auxkLoss().mul(Scalars.of(loss, config.auxkAlpha())));
             gc.backward(loss);
             fvu += scalar(o.fvu());
             if (o.auxkLoss() != null) auxk += scalar(o.auxkLoss());

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import dev.resa.core.Scalars;
 
 /**
  * A TopK sparse autoencoder in sparsify's layout, as Resa trains it (resa-algorithm §1.4):
@@ -88,7 +89,9 @@ public final class SparseCoder implements AutoCloseable {
   }
 
   private static NDArray copy(NDArray a, NDManager m) {
-    NDArray c = a.stopGradient().duplicate();
+    NDArray view = a.stopGradient();
+    NDArray c = view.duplicate();
+    view.close(); // only the wrapper: the storage is shared and reference-counted
     c.attach(m);
     return c;
   }
@@ -162,7 +165,7 @@ public final class SparseCoder implements AutoCloseable {
     for (long s = 0; s < tokens; s += chunk) {
       NDArray xs = tokens <= chunk ? x.stopGradient() : x.stopGradient().get(s + ":" + Math.min(tokens, s + chunk));
       NDArray lin = xs.sub(c).matMul(w.transpose()).addi(b); // [chunk, n]
-      NDArray pre = lin.maximum(0); // [chunk, n]
+      NDArray pre = Scalars.relu(lin); // [chunk, n]
       lin.close();
       if (penalty != null) pre.addi(penalty);
       NDList top = pre.topK(kk, -1, true, false); // values [chunk, kk], indices [chunk, kk]
@@ -182,7 +185,7 @@ public final class SparseCoder implements AutoCloseable {
     NDArray saeIn = x.sub(bDec).expandDims(-1); // [N, d, 1]
     NDArray dot = rows.batchMatMul(saeIn).squeeze(-1); // [N, k]
     NDArray bias = gatherRows(bEnc.expandDims(-1), indices).squeeze(-1); // [N, k]
-    return dot.add(bias).maximum(0);
+    return Scalars.relu(dot.add(bias));
   }
 
   /** x̂ = Σ_j acts_j · W_dec[idx_j] + b_dec for acts, indices [N, k]: a k-weighted sum of gathered rows ([N, d]). */
@@ -225,7 +228,7 @@ public final class SparseCoder implements AutoCloseable {
         NDArray deadPenalty = NDArrays.where(dead, zeros, ninf).expandDims(0); // [1, n]: 0 where dead, −inf elsewhere
         NDArray auxIdx = encode(x, (int) Math.min(kAux, numDead), deadPenalty).indices(); // [N, k_aux]
         NDArray eHat = decode(activations(x, auxIdx), auxIdx); // [N, d]
-        auxk = eHat.sub(e.stopGradient()).square().sum().mul(scale).div(tv);
+        auxk = eHat.sub(e.stopGradient()).square().sum().mul(Scalars.of(tv, scale)).div(tv);
       }
     }
     return new ForwardOutput(acts, idx, xHat, fvu, auxk);
@@ -243,10 +246,15 @@ public final class SparseCoder implements AutoCloseable {
    */
   public NDArray reconstruct(NDArray x) {
     Shape shape = x.getShape();
-    NDArray flat = x.stopGradient().reshape(-1, config.dIn());
-    TopK top = encode(flat);
-    NDArray out = decode(top.values(), top.indices()).stopGradient();
-    return out.reshape(shape);
+    try (NDManager scope = manager.newSubManager()) {
+      for (NDArray p : parameters()) p.tempAttach(scope);
+      NDArray flat = x.stopGradient().reshape(-1, config.dIn()); // [N, d]
+      flat.tempAttach(scope);
+      TopK top = encode(flat);
+      NDArray out = decode(top.values(), top.indices()).stopGradient().reshape(shape);
+      out.attach(x.getManager());
+      return out;
+    }
   }
 
   /** Renormalises the {@code W_dec} rows to unit norm in place (sparsify: divide by norm + float eps). */

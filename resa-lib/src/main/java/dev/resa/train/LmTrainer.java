@@ -27,7 +27,7 @@ import java.util.Random;
  * weights, the AdamW moments and the step, and resuming reproduces the loss curve of a run that never stopped.
  * A checkpoint is one safetensors file written atomically (temp file + rename), with the log inside its metadata.
  */
-public final class LmTrainer {
+public final class LmTrainer implements AutoCloseable {
   /** File name of the trainer state inside {@link Config#checkpointDir}. */
   public static final String STATE_FILE = "trainer-state.safetensors";
 
@@ -298,6 +298,13 @@ public final class LmTrainer {
       out.add(mv[1]);
     }
     return out;
+  }
+
+  /** Frees the AdamW moments (the model and its weights stay). */
+  @Override
+  public void close() {
+    adamDecay.close();
+    adamNoDecay.close();
   }
 
   private static void expect(Path file, Map<String, String> meta, String key, String want) throws IOException {

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import dev.resa.core.Scalars;
 
 /**
  * LoRA (Hu et al. 2021) as PEFT implements it: each target projection {@code y = W x + b} becomes
@@ -117,11 +118,11 @@ public final class Lora implements Adapter, AutoCloseable {
     NDArray in = x;
     if (training && config.dropout() > 0) {
       NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte(config.dropout()); // [..., in]
-      in = x.mul(keep.toType(x.getDataType(), false)).div(1 - config.dropout());
+      in = x.mul(keep.toType(x.getDataType(), false)).mul(Scalars.of(x, 1 / (1 - config.dropout())));
     }
     NDArray down = in.getNDArrayInternal().linear(in, p.a(), null).singletonOrThrow(); // [..., r]
     NDArray up = down.getNDArrayInternal().linear(down, p.b(), null).singletonOrThrow(); // [..., out]
-    return up.mul(config.scale());
+    return up.mul(Scalars.of(up, config.scale()));
   }
 
   /** A then B for every module, in model order (the optimizer's parameter list). */

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import tech.tablesaw.api.Table;
+import dev.resa.core.Scalars;
 
 /**
  * Stage II of Resa, SAE-guided SFT ("reasoning ability elicitation"), as {@code scripts/train/sae_tuning.py} does it:
@@ -183,7 +184,7 @@ public final class SaeTuning implements AutoCloseable {
         Hooks splice = Hooks.create().replace("layers." + l, this::splice, true);
         student = model.forward(tokens, new DecoderLM.Options().hooks(splice)).logits();
       }
-      loss = klTeacherStudent(pT, logPT, student).div(batch);
+      loss = klTeacherStudent(pT, logPT, student).mul(Scalars.of(student, 1.0 / batch));
       gc.backward(loss);
     } finally {
       lora.train(false);

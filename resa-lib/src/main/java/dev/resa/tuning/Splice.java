@@ -1,6 +1,7 @@
 package dev.resa.tuning;
 
 import ai.djl.ndarray.NDArray;
+import dev.resa.sae.SparseCoder;
 import java.util.List;
 
 /**
@@ -18,5 +19,25 @@ public interface Splice {
   /** Long-lived tensors the reconstruction reads, so a per-step scope can attach them. */
   default List<NDArray> parameters() {
     return List.of();
+  }
+
+  /** The library's TopK SAE (sparsify's {@code Sae.forward(...).sae_out}). */
+  static Splice of(SparseCoder sae) {
+    return new Splice() {
+      @Override
+      public NDArray reconstruct(NDArray x) {
+        return sae.reconstruct(x);
+      }
+
+      @Override
+      public int dIn() {
+        return sae.config().dIn();
+      }
+
+      @Override
+      public List<NDArray> parameters() {
+        return sae.parameters();
+      }
+    };
   }
 }

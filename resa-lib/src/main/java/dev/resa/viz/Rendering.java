@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 
-/** The renderer registry: {@link Renderable} values render themselves, others go through the service providers. */
+/**
+ * The renderer registry: a {@link MimeBundle} is shown as is, {@link Renderable} values render themselves, others
+ * go through the service providers.
+ */
 public final class Rendering {
   private Rendering() {}
 
@@ -13,6 +16,7 @@ public final class Rendering {
   /** The rich bundle for {@code value}, or null when nothing renders it (callers fall back to {@code toString()}). */
   public static MimeBundle render(Object value) {
     if (value == null) return null;
+    if (value instanceof MimeBundle b) return b;
     if (value instanceof Renderable r) return r.toMimeBundle();
     for (DisplayRenderer renderer : renderers()) {
       MimeBundle bundle = renderer.render(value);

@@ -71,6 +71,25 @@ class EquivalenceTest {
       1950^\\circ C                      | 1950
       p - q                              | -q + p
       52_8                               | 52_{8}
+      0.5                                | \\frac12
+      \\sqrt2/2                          | \\frac{\\sqrt{2}}{2}
+      2^{10}                             | 1024
+      -\\frac{1}{2}                      | \\frac{-1}{2}
+      \\left[ 0, 1 \\right]              | [0,1]
+      3\\sqrt{3}                         | \\sqrt{27}
+      \\sqrt{3}                          | 3^{1/2}
+      e^{i\\pi}                          | -1
+      \\ln 8                             | 3\\ln 2
+      \\cos\\frac{\\pi}{3}                | \\frac{1}{2}
+      a=2, b=3                           | a = 2,b = 3
+      y = 2x + 3                         | y=3+2x
+      \\{-1, 1\\}                        | \\pm 1
+      4\\text{ inches}                   | 4
+      \\$1,\\!000                         | 1000
+      (-\\infty, -2) \\cup (3, \\infty)    | (-\\infty,-2)\\cup(3,\\infty)
+      \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix} | \\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}
+      \\text{odd}                        | odd
+      \\frac{1 \\pm \\sqrt{5}}{2}         | \\frac{1+\\sqrt5}{2}, \\frac{1-\\sqrt5}{2}
       """)
   void equal(String pred, String ref) {
     assertEquals(true, Equivalence.equal(pred, ref), pred + " vs " + ref);
@@ -102,6 +121,12 @@ class EquivalenceTest {
       0                                  | 2.88e-19
       1.3 \\times 10^{-27}               | 0
       x(x+1)                             | x^2
+      \\frac{3}{4}                       | \\frac{4}{3}
+      x^2                                | x^3
+      \\text{odd}                        | \\text{even}
+      \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix} | \\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}
+      2                                  | 2.0001
+      y = 2x + 3                         | y = 2x - 3
       """)
   void different(String pred, String ref) {
     assertEquals(false, Equivalence.equal(pred, ref), pred + " vs " + ref);

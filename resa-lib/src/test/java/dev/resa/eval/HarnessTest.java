@@ -14,18 +14,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tech.tablesaw.api.Table;
 
 /** The full harness (prompt, generate, extract, check) with stand-in models whose scores are known. */
 class HarnessTest {
-  @BeforeAll
-  static void quiet() {
-    System.setProperty("resa.progress.off", "true");
-  }
-
   private static EvalConfig config() {
     return EvalConfig.paper(64).withBatchSize(64);
   }
@@ -195,7 +189,13 @@ class HarnessTest {
     };
     Evaluator.Result again = new Evaluator(mustNotRun, cfg).run("toy", ps, out);
     assertEquals(1.0, again.summary().pass1(), "a finished run is read back, not recomputed");
-    var changed = assertThrows(IllegalStateException.class, () -> new Evaluator(echo, cfg.withSamples(3)).run("toy", ps, out));
-    assertTrue(changed.getMessage().contains("run.json"), changed.getMessage());
+    EvalConfig hotter = new EvalConfig(2, cfg.maxNewTokens(), 1.0, cfg.topP(), cfg.seed(), cfg.batchSize(), 0, cfg.template());
+    var changed = assertThrows(IllegalStateException.class, () -> new Evaluator(echo, hotter).run("toy", ps, out));
+    assertTrue(changed.getMessage().contains("run.json") && changed.getMessage().contains("temperature=1.0"), changed.getMessage());
+    seen.clear();
+    resumed.clear();
+    Evaluator.Result more = new Evaluator(counting, cfg.withSamples(3)).run("toy", ps, out);
+    assertEquals(10, resumed.size(), "a third sample per problem adds 10 generations, nothing else");
+    assertEquals(30, more.table().rowCount());
   }
 }

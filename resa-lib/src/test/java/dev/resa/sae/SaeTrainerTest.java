@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.resa.activations.ActivationSource;
-import dev.resa.activations.Chunking;
+import dev.resa.activations.Packing;
 import dev.resa.activations.TriggerTemplate;
 import dev.resa.core.DataDir;
 import dev.resa.core.Djl;
@@ -122,7 +122,7 @@ class SaeTrainerTest {
     Assumptions.assumeTrue(Files.isRegularFile(bin), "stories260K not found under the data dir " + data);
     try (NDManager m = manager.newSubManager(); DecoderLM model = Llama2c.load(bin, m)) {
       Llama2cTokenizer tok = Llama2cTokenizer.load(data.resolve("models/stories260K/tok512.bin"), 512);
-      List<int[]> chunks = Chunking.chunk(gsm8kTriggerTexts(data, 160), tok, 256);
+      List<long[]> chunks = Packing.pack(gsm8kTriggerTexts(data, 100), tok, 256);
       ActivationSource src = new ActivationSource(model, List.of("layers.2"));
       SparseCoderConfig shape = SparseCoderConfig.of(src.width(), 1024, 16);
       // the dead threshold is one step's tokens here (sparsify's 10M is far beyond this run)
@@ -147,4 +147,46 @@ class SaeTrainerTest {
       }
     }
   }
+
+  /** x = sparse non-negative combinations of 16 random unit atoms in d = 8 (2 per token). */
+  static NDArray sparseData(NDManager m, int tokens, long seed) {
+    java.util.Random r = new java.util.Random(seed);
+    double[][] atoms = new double[16][8];
+    for (double[] a : atoms) {
+      double nrm = 0;
+      for (int j = 0; j < 8; j++) nrm += (a[j] = r.nextGaussian()) * a[j];
+      for (int j = 0; j < 8; j++) a[j] /= Math.sqrt(nrm);
+    }
+    float[] x = new float[tokens * 8];
+    for (int t = 0; t < tokens; t++) {
+      for (int c = 0; c < 2; c++) {
+        double[] a = atoms[r.nextInt(16)];
+        double s = 1 + r.nextDouble();
+        for (int j = 0; j < 8; j++) x[t * 8 + j] += (float) (s * a[j]);
+      }
+    }
+    return m.create(x, new ai.djl.ndarray.types.Shape(tokens, 8));
+  }
+
+  @Test
+  void bothOptimizersAndAuxkReduceFvuOnSyntheticSparseData() {
+    for (SaeTrainer.Config cfg : List.of(SaeTrainer.Config.resa().withLr(0.01), SaeTrainer.Config.resa().withOptimizer(SaeTrainer.Optimizer.ADAM).withLr(0.01),
+        SaeTrainer.Config.resa().withLr(0.01).withAuxk(1.0 / 32).withDeadThreshold(256))) {
+      try (NDManager m = manager.newSubManager();
+          SaeTrainer t = new SaeTrainer(cfg, SaeTrainer.fromScratch(List.of("h"), SparseCoderConfig.of(8, 32, 2), m, 42))) {
+        NDArray x = sparseData(m, 512, 3);
+        double first = t.step(Map.of("h", x)).get("h").fvu();
+        double last = first;
+        for (int i = 0; i < 60; i++) last = t.step(Map.of("h", x)).get("h").fvu();
+        assertTrue(last < 0.6 * first, cfg.optimizer() + " auxk=" + cfg.auxkAlpha() + ": FVU " + first + " -> " + last);
+        if (cfg.auxkAlpha() > 0) assertTrue(t.history().doubleColumn("auxk").max() > 0, "AuxK was active");
+        t.save(tmpDir.resolve(cfg.optimizer() + "-" + cfg.auxkAlpha()));
+        assertEquals(8, SparsifyFormat.readConfig(tmpDir.resolve(cfg.optimizer() + "-" + cfg.auxkAlpha()).resolve("h")).dIn());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  @org.junit.jupiter.api.io.TempDir Path tmpDir;
 }

@@ -1,0 +1,102 @@
+package dev.resa.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.resa.core.Djl;
+import dev.resa.sae.SaeTrainer;
+import dev.resa.sae.SparseCoder;
+import dev.resa.sae.SparseCoderConfig;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * SAE training throughput: our trainer versus a PyTorch eager implementation of the same sparsify algorithm
+ * (run through {@code /usr/bin/python3}), both fp32 on this CPU, with the fraction of a measured GEMM peak of the
+ * encoder's shape, counting 2dn + 8kd FLOP per token (anchors §4.2).
+ */
+@Command(name = "sae", mixinStandardHelpOptions = true, description = "Benchmark TopK SAE training tokens/s against PyTorch eager.")
+public final class BenchSaeCommand implements Runnable {
+  @Option(names = "--d", description = "input width (default ${DEFAULT-VALUE})") int d = 768;
+  @Option(names = "--latents", description = "n (default ${DEFAULT-VALUE})") int n = 16384;
+  @Option(names = "--k", description = "k (default ${DEFAULT-VALUE})") int k = 32;
+  @Option(names = "--tokens", description = "tokens per step (default ${DEFAULT-VALUE})") int tokens = 4096;
+  @Option(names = "--warmup", description = "untimed steps (default ${DEFAULT-VALUE})") int warmup = 2;
+  @Option(names = "--steps", description = "timed steps (default ${DEFAULT-VALUE})") int steps = 5;
+  @Option(names = "--python", description = "interpreter with torch (default ${DEFAULT-VALUE})") String python = "/usr/bin/python3";
+  @Option(names = "--threads", description = "intra-op threads for torch (default ${DEFAULT-VALUE})") int threads = 2;
+
+  @Override
+  public void run() {
+    Djl.init();
+    SparseCoderConfig shape = SparseCoderConfig.of(d, n, k);
+    double flopsPerToken = shape.trainFlopsPerToken();
+    double javaTps;
+    double javaGemm;
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray x = m.randomNormal(new Shape(tokens, d)); // [N, d]
+      try (SaeTrainer t = new SaeTrainer(SaeTrainer.Config.resa(), SaeTrainer.fromScratch(List.of("bench"), shape, m, 42))) {
+        t.sae("bench").setChunkTokens(tokens);
+        for (int i = 0; i < warmup; i++) t.step(Map.of("bench", x));
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) t.step(Map.of("bench", x));
+        javaTps = (double) tokens * steps / ((System.nanoTime() - t0) / 1e9);
+        javaGemm = gemmFlops(m, t.sae("bench"));
+      }
+    }
+    System.out.printf("SAE training, fp32, d=%d n=%d k=%d, %d tokens/step, %.3g FLOP/token (2dn + 8kd)%n", d, n, k, tokens, flopsPerToken);
+    System.out.printf("  resa (DJL %s)   : %,10.0f tokens/s  = %6.1f GFLOP/s = %5.1f %% of measured GEMM peak (%.1f GFLOP/s)%n",
+        "PyTorch engine", javaTps, javaTps * flopsPerToken / 1e9, 100 * javaTps * flopsPerToken / javaGemm, javaGemm / 1e9);
+    JsonObject py = runTorch();
+    if (py == null) return;
+    double pyTps = py.get("tokens_per_s").getAsDouble();
+    double pyGemm = py.get("gemm_flops").getAsDouble();
+    System.out.printf("  torch %s eager: %,10.0f tokens/s  = %6.1f GFLOP/s = %5.1f %% of its GEMM peak (%.1f GFLOP/s)%n",
+        py.get("torch").getAsString(), pyTps, pyTps * flopsPerToken / 1e9, 100 * pyTps * flopsPerToken / pyGemm, pyGemm / 1e9);
+    System.out.printf("  ratio resa / torch: %.2fx (target >= 1.2x); resa at %.0f %% of GEMM peak (target >= 50 %%)%n", javaTps / pyTps,
+        100 * javaTps * flopsPerToken / javaGemm);
+  }
+
+  /** FLOP/s of the encoder-shaped GEMM [N, d] x [d, n] on this engine. */
+  private double gemmFlops(NDManager m, SparseCoder sae) {
+    try (NDManager s = m.newSubManager()) {
+      NDArray a = s.randomNormal(new Shape(tokens, d));
+      NDArray w = sae.wEnc().stopGradient();
+      for (int i = 0; i < 2; i++) a.matMul(w.transpose()).close();
+      int reps = 3;
+      long t0 = System.nanoTime();
+      for (int i = 0; i < reps; i++) a.matMul(w.transpose()).close();
+      return 2.0 * tokens * d * n * reps / ((System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  private JsonObject runTorch() {
+    try {
+      Path script = Files.createTempFile("sae_torch", ".py");
+      try (InputStream in = BenchSaeCommand.class.getResourceAsStream("/bench/sae_torch.py")) {
+        Files.write(script, in.readAllBytes());
+      }
+      Process p = new ProcessBuilder(python, script.toString(), "" + d, "" + n, "" + k, "" + tokens, "" + warmup, "" + steps, "" + threads)
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      boolean ok = p.waitFor(30, TimeUnit.MINUTES) && p.exitValue() == 0;
+      Files.deleteIfExists(script);
+      if (!ok) {
+        System.out.println("  torch baseline skipped: " + python + " failed (is python3-torch installed?): " + out);
+        return null;
+      }
+      return JsonParser.parseString(out.lines().reduce((a, b) -> b).orElseThrow()).getAsJsonObject();
+    } catch (Exception e) {
+      System.out.println("  torch baseline skipped: " + e.getMessage());
+      return null;
+    }
+  }
+}

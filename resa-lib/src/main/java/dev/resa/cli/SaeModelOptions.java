@@ -1,0 +1,63 @@
+package dev.resa.cli;
+
+import ai.djl.ndarray.NDManager;
+import dev.resa.core.DataDir;
+import dev.resa.model.DecoderLM;
+import dev.resa.model.HfCheckpoint;
+import dev.resa.model.Llama2c;
+import dev.resa.tokenizer.HfTokenizer;
+import dev.resa.tokenizer.Llama2cTokenizer;
+import dev.resa.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Option;
+
+/** Model, tokenizer and data options shared by {@code train-sae} and {@code sae-metrics}. */
+final class SaeModelOptions {
+  static final class Source {
+    @Option(names = "--model", paramLabel = "DIR", description = "HF folder: config.json + model.safetensors (+ tokenizer.json).")
+    Path model;
+
+    @Option(names = "--llama2c", paramLabel = "BIN", description = "llama2.c checkpoint, e.g. stories260K.bin.")
+    Path llama2c;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  @Option(names = "--tokenizer", paramLabel = "FILE", description = "tok.bin (llama2.c) or tokenizer.json. Default: tokenizer.json in --model.")
+  Path tokenizer;
+
+  @Option(names = "--data", paramLabel = "FILE", split = ",", required = true,
+      description = "Problem/answer records (.jsonl or .json array; fields problem|question|prompt and answer), formatted with Resa's trigger template. Relative paths resolve against the data dir.")
+  List<Path> data;
+
+  @Option(names = "--limit", defaultValue = "0", description = "Examples per data file, 0 = all (default: ${DEFAULT-VALUE}).")
+  int limit;
+
+  @Option(names = "--ctx-len", defaultValue = "2048", description = "Tokens per packed chunk (sparsify/Resa: ${DEFAULT-VALUE}).")
+  int ctxLen;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "Offline data folder (default: resa.dataDir, RESA_DATA_DIR or ../shared/data).")
+  Path dataDir;
+
+  DecoderLM loadModel(NDManager manager) throws IOException {
+    return source.model != null ? HfCheckpoint.load(source.model, manager) : Llama2c.load(source.llama2c, manager);
+  }
+
+  Tokenizer loadTokenizer(int vocab) throws IOException {
+    Path file = tokenizer;
+    if (file == null && source.model != null) file = source.model.resolve("tokenizer.json");
+    if (file == null) throw new IllegalArgumentException("--tokenizer is required with --llama2c (e.g. tok512.bin)");
+    if (!Files.exists(file)) throw new IOException("tokenizer not found: " + file);
+    return file.getFileName().toString().endsWith(".bin") ? Llama2cTokenizer.load(file, vocab) : HfTokenizer.open(file);
+  }
+
+  Path resolveData(Path p) {
+    if (p.isAbsolute() || Files.exists(p)) return p;
+    return DataDir.require(dataDir).resolve(p);
+  }
+}

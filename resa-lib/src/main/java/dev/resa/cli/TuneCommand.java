@@ -1,0 +1,100 @@
+package dev.resa.cli;
+
+import ai.djl.ndarray.NDManager;
+import dev.resa.core.Djl;
+import dev.resa.model.DecoderLM;
+import dev.resa.model.HfCheckpoint;
+import dev.resa.sae.SparseCoder;
+import dev.resa.sae.SparsifyFormat;
+import dev.resa.tokenizer.Tokenizer;
+import dev.resa.tuning.LoraConfig;
+import dev.resa.tuning.SaeTuning;
+import dev.resa.tuning.Splice;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./resa tune}: Stage II, SAE-guided SFT of a base model with a frozen SAE spliced at one layer. */
+@Command(name = "tune", mixinStandardHelpOptions = true,
+    description = {"Stage II (SAE-Tuning): splice a frozen SAE into layers.L of the base model and train LoRA so the",
+        "spliced model matches the original (KL). Writes PEFT checkpoints, adapter/, training.csv and merged/ to --out."})
+public final class TuneCommand implements Callable<Integer> {
+  @Option(names = "--base", required = true, description = "Base model folder (config.json + safetensors + tokenizer).")
+  Path base;
+
+  @Option(names = "--sae", required = true, description = "SAE folder (sparsify layout: cfg.json + sae.safetensors).")
+  Path sae;
+
+  @Option(names = "--layer", required = true, description = "Splice layer L (the SAE's hook point layers.L).")
+  int layer;
+
+  @Option(names = "--data", required = true, description = "Elicitation data: text file (one document per line) or .jsonl.")
+  Path data;
+
+  @Option(names = "--field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+  String field;
+
+  @Option(names = "--out", required = true, description = "Output folder.")
+  Path out;
+
+  @Option(names = "--seq-len", defaultValue = "2048", description = "Packed chunk length (default: ${DEFAULT-VALUE}, Resa).")
+  int seqLen;
+
+  @Option(names = "--epochs", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}, Resa).")
+  int epochs;
+
+  @Option(names = "--lr", defaultValue = "1e-6", description = "Learning rate (default: ${DEFAULT-VALUE}, Resa).")
+  double lr;
+
+  @Option(names = "--batch", defaultValue = "2", description = "Chunks per step (default: ${DEFAULT-VALUE}, Resa: 1 x 2 GPUs).")
+  int batch;
+
+  @Option(names = "--schedule", defaultValue = "constant", description = "constant (Resa's code) or cosine (the paper).")
+  String schedule;
+
+  @Option(names = "--rank", defaultValue = "32", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
+  int rank;
+
+  @Option(names = "--alpha", defaultValue = "128", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
+  double alpha;
+
+  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
+  int saveEvery;
+
+  @Option(names = "--naive", description = "Run the whole model for the student and adapt all layers (default: prefix shortcut).")
+  boolean naive;
+
+  @Option(names = "--no-merge", description = "Do not write the merged plain model to --out/merged.")
+  boolean noMerge;
+
+  @Override
+  public Integer call() throws Exception {
+    Djl.init();
+    try (NDManager root = NDManager.newBaseManager();
+         DecoderLM model = HfCheckpoint.load(base, root);
+         SparseCoder coder = SparsifyFormat.read(sae, root)) {
+      Tokenizer tok = TuningInputs.tokenizer(base);
+      List<int[]> chunks = TuningInputs.chunks(data, field, tok, seqLen);
+      LoraConfig lora = new LoraConfig(rank, alpha, 0.05, LoraConfig.ALL_TARGETS, null, 42);
+      SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora).withLr(lr).withEpochs(epochs).withBatchSize(batch)
+          .withSchedule(SaeTuning.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)), 0)
+          .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
+      try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
+        System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), seqLen,
+            layer, tuning.adapter().parameterCount(), tuning.adapter().modules().size());
+        SaeTuning.Result r = tuning.train(chunks);
+        System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstKl(), r.lastKl(), r.adapterDir());
+        if (!noMerge) {
+          Path merged = out.resolve("merged");
+          tuning.saveMerged(merged);
+          TuningInputs.copyTokenizer(base, merged);
+          System.out.println("merged model (adapter folded in, SAE dropped) in " + merged);
+        }
+      }
+    }
+    return 0;
+  }
+}

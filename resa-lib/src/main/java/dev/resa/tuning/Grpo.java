@@ -1,0 +1,344 @@
+package dev.resa.tuning;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.resa.model.DecoderLM;
+import dev.resa.model.Generator;
+import dev.resa.tokenizer.Tokenizer;
+import dev.resa.train.AdamW;
+import dev.resa.train.Gradients;
+import dev.resa.train.Progress;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tech.tablesaw.api.Table;
+import dev.resa.core.Scalars;
+
+/**
+ * The CoT-free RL baseline of Resa's Table 3 (Tina: GRPO with LoRA), at small scale. One step:
+ *
+ * <pre>
+ *   for P prompts, sample G completions each from the current policy (temperature sampling)
+ *   r_i   = reward(completion_i, answer)                     default: exact match of the extracted final answer
+ *   A_i   = (r_i − mean_group(r)) / (std_group(r) + 1e-4)     group-normalised advantage
+ *   ratio = π_θ(o_t) / π_old(o_t)                             per completion token
+ *   loss  = mean_i mean_t [ −min(ratio A_i, clip(ratio, 1−ε, 1+ε) A_i) + β KL_k3(π_θ ‖ π_ref) ]
+ * </pre>
+ *
+ * π_ref is the same model with the adapter disabled, so the KL term needs no second copy of the weights. With
+ * one inner step (the default, as TRL's GRPO) π_old = π_θ detached, so the ratio is 1 and only its gradient acts.
+ */
+public final class Grpo implements AutoCloseable {
+  /**
+   * @param lora adapter shape; default r 32, alpha 128, dropout 0.05 on all seven projections (Tina = Resa's setup).
+   * @param groupSize G completions per prompt; default 4 (small scale; the advantage needs G ≥ 2).
+   * @param promptsPerStep P prompts per optimizer step; default 8.
+   * @param maxNewTokens completion budget; default 256.
+   * @param temperature sampling temperature, also applied to the log-probabilities; default 1.0 (on-policy).
+   * @param clipEps PPO clip range ε; default 0.2 (DeepSeekMath / TRL).
+   * @param klBeta weight of the k3 KL estimate to the reference (adapter off); default 0.04 (TRL's default then).
+   * @param innerSteps optimizer steps per batch of samples (μ); default 1.
+   * @param lr AdamW learning rate; default 1e-6 (Tina).
+   * @param weightDecay AdamW decoupled decay; default 0.01 (torch default).
+   * @param clipNorm global gradient-norm clip; default 1.0.
+   * @param steps sampling rounds; default 100.
+   * @param seed drives prompt order and sampling.
+   */
+  public record Config(LoraConfig lora, int groupSize, int promptsPerStep, int maxNewTokens, double temperature,
+                       double clipEps, double klBeta, int innerSteps, double lr, double weightDecay, double clipNorm,
+                       int steps, long seed) {
+    public Config {
+      if (groupSize < 2) throw new IllegalArgumentException("GRPO needs a group of at least 2 samples per prompt, got " + groupSize);
+      if (promptsPerStep <= 0 || maxNewTokens <= 0 || innerSteps <= 0 || steps <= 0) {
+        throw new IllegalArgumentException("promptsPerStep, maxNewTokens, innerSteps and steps must be positive");
+      }
+      if (!(temperature > 0)) throw new IllegalArgumentException("GRPO samples: temperature must be > 0, got " + temperature);
+    }
+
+    public static Config defaults() {
+      return new Config(LoraConfig.resa(), 4, 8, 256, 1.0, 0.2, 0.04, 1, 1e-6, 0.01, 1.0, 100, 42);
+    }
+  }
+
+  /** A prompt (raw text, fed as is after BOS) and its gold final answer. */
+  public record Problem(String prompt, String answer) {}
+
+  /** Scores a completion's text against the gold answer (1 = correct). */
+  @FunctionalInterface
+  public interface Reward {
+    double score(String completion, String answer);
+  }
+
+  /** What a run returns: the per-step table and the mean reward of the first and last sampling rounds. */
+  public record Result(Table log, double firstReward, double lastReward) {}
+
+  private static final Pattern BOXED = Pattern.compile("\\\\boxed\\{([^{}]*)\\}");
+  private static final Pattern ANSWER = Pattern.compile("(?i)answer:\\s*(.*)");
+
+  /**
+   * The final answer in a completion: the last {@code \boxed{...}}, else the text after the last "Answer:",
+   * else the whole completion; trimmed, with a trailing period and surrounding {@code $} removed.
+   */
+  public static String extractAnswer(String completion) {
+    String s = completion;
+    Matcher b = BOXED.matcher(s);
+    String found = null;
+    while (b.find()) found = b.group(1);
+    if (found == null) {
+      int at = s.toLowerCase().lastIndexOf("answer:");
+      if (at >= 0) {
+        Matcher a = ANSWER.matcher(s.substring(at));
+        if (a.find()) found = a.group(1);
+      }
+    }
+    if (found == null) found = s;
+    found = found.trim();
+    if (found.endsWith(".")) found = found.substring(0, found.length() - 1).trim();
+    if (found.startsWith("$") && found.endsWith("$") && found.length() > 1) found = found.substring(1, found.length() - 1).trim();
+    return found;
+  }
+
+  /** Default reward: 1 when the extracted final answer equals the gold answer exactly, else 0. */
+  public static Reward exactMatch() {
+    return (completion, answer) -> extractAnswer(completion).equals(answer.trim()) ? 1.0 : 0.0;
+  }
+
+  private final DecoderLM model;
+  private final Tokenizer tokenizer;
+  private final Reward reward;
+  private final Config config;
+  private final Lora lora;
+  private final TrainingLog log = new TrainingLog("grpo", "reward", "loss", "kl", "completion_tokens");
+
+  /** Creates a fresh adapter and installs it on {@code model}. */
+  public Grpo(DecoderLM model, Tokenizer tokenizer, Reward reward, Config config) {
+    if (tokenizer.vocabSize() > model.config().vocabSize()) {
+      throw new IllegalArgumentException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model's vocabulary is " + model.config().vocabSize());
+    }
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.reward = reward;
+    this.config = config;
+    DataType dtype = model.weights().get("model.embed_tokens.weight").getDataType();
+    this.lora = Lora.create(config.lora(), model.config(), model.manager(), dtype).attachTo(model);
+  }
+
+  public Lora adapter() {
+    return lora;
+  }
+
+  /** Prompt ids: BOS (when the tokenizer has one) then the prompt text. */
+  int[] encodePrompt(String prompt) {
+    int[] body = tokenizer.encode(prompt);
+    if (tokenizer.bosId() < 0) return body;
+    int[] out = new int[body.length + 1];
+    out[0] = tokenizer.bosId();
+    System.arraycopy(body, 0, out, 1, body.length);
+    return out;
+  }
+
+  private Set<Integer> stops() {
+    return tokenizer.eosId() >= 0 ? Set.of(tokenizer.eosId()) : Set.of();
+  }
+
+  /** The completion's text without stop tokens. */
+  String text(int[] completion) {
+    int n = completion.length;
+    while (n > 0 && stops().contains(completion[n - 1])) n--;
+    return tokenizer.decode(java.util.Arrays.copyOf(completion, n));
+  }
+
+  /** Mean reward of {@code samples} completions per problem at {@code temperature} (0 = greedy), with the adapter on. */
+  public double meanReward(List<Problem> problems, int samples, double temperature, long seed) {
+    List<int[]> prompts = new ArrayList<>();
+    for (Problem p : problems) for (int s = 0; s < samples; s++) prompts.add(encodePrompt(p.prompt()));
+    List<int[]> out = new Generator(model).generate(prompts,
+        new Generator.Sampling(config.maxNewTokens(), temperature, 1.0, stops(), seed));
+    double sum = 0;
+    for (int i = 0; i < out.size(); i++) sum += reward.score(text(out.get(i)), problems.get(i / samples).answer());
+    return sum / out.size();
+  }
+
+  /** Runs {@link Config#steps} sampling rounds over {@code problems} (shuffled once per pass, seeded). */
+  public Result train(List<Problem> problems) {
+    if (problems.isEmpty()) throw new IllegalArgumentException("no problems to train on");
+    Random rng = new Random(config.seed());
+    List<Problem> order = new ArrayList<>(problems);
+    int cursor = order.size();
+    List<NDArray> params = lora.parameters();
+    double first = Double.NaN, last = Double.NaN;
+    long start = System.nanoTime();
+    try (AdamW adamw = new AdamW(new AdamW.Config(config.lr(), 0.9, 0.999, 1e-8, config.weightDecay()), lora.manager());
+         Progress.Bar bar = Progress.start("GRPO", config.steps())) {
+      for (int step = 1; step <= config.steps(); step++) {
+        Progress.checkInterrupted();
+        List<Problem> batch = new ArrayList<>();
+        while (batch.size() < config.promptsPerStep()) {
+          if (cursor == order.size()) {
+            Collections.shuffle(order, rng);
+            cursor = 0;
+          }
+          batch.add(order.get(cursor++));
+        }
+        Rollouts r = rollout(batch, config.seed() * 1_000_003L + step);
+        double[] m = new double[3];
+        for (int inner = 0; inner < config.innerSteps(); inner++) m = optimize(r, params, adamw, inner);
+        if (step == 1) first = r.meanReward;
+        last = r.meanReward;
+        log.add(step, 0, config.lr(), m[2], (System.nanoTime() - start) / 1e9, r.meanReward, m[0], m[1], r.completionTokens);
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("reward", r.meanReward);
+        metrics.put("kl", m[1]);
+        bar.update(step, metrics);
+      }
+    }
+    return new Result(log.table(), first, last);
+  }
+
+  /** Sampled sequences (prompt + completion), where each completion starts, and the advantages. */
+  private record Rollouts(List<int[]> sequences, int[] promptLength, int[] completionLength, double[] advantage,
+                          double meanReward, double completionTokens, float[] oldLogp) {}
+
+  private Rollouts rollout(List<Problem> batch, long seed) {
+    int g = config.groupSize();
+    List<int[]> prompts = new ArrayList<>();
+    for (Problem p : batch) for (int i = 0; i < g; i++) prompts.add(encodePrompt(p.prompt()));
+    List<int[]> completions = new Generator(model).generate(prompts,
+        new Generator.Sampling(config.maxNewTokens(), config.temperature(), 1.0, stops(), seed));
+    int n = prompts.size();
+    double[] rewards = new double[n];
+    double sum = 0, tokens = 0;
+    List<int[]> sequences = new ArrayList<>();
+    int[] pl = new int[n], cl = new int[n];
+    for (int i = 0; i < n; i++) {
+      int[] c = completions.get(i);
+      rewards[i] = reward.score(text(c), batch.get(i / g).answer());
+      sum += rewards[i];
+      tokens += c.length;
+      int[] seq = new int[prompts.get(i).length + c.length];
+      System.arraycopy(prompts.get(i), 0, seq, 0, prompts.get(i).length);
+      System.arraycopy(c, 0, seq, prompts.get(i).length, c.length);
+      sequences.add(seq);
+      pl[i] = prompts.get(i).length;
+      cl[i] = c.length;
+    }
+    double[] adv = new double[n];
+    for (int p = 0; p < batch.size(); p++) {
+      double mean = 0;
+      for (int i = 0; i < g; i++) mean += rewards[p * g + i];
+      mean /= g;
+      double var = 0;
+      for (int i = 0; i < g; i++) var += Math.pow(rewards[p * g + i] - mean, 2);
+      double std = Math.sqrt(var / (g - 1)); // unbiased, as torch.std in TRL
+      for (int i = 0; i < g; i++) adv[p * g + i] = (rewards[p * g + i] - mean) / (std + 1e-4);
+    }
+    Rollouts r = new Rollouts(sequences, pl, cl, adv, sum / n, tokens / n, null);
+    if (config.innerSteps() == 1) return r;
+    try (NDManager scope = model.stepScope()) { // π_old for several inner steps: fixed before the first update
+      Batch b = batch(scope, r);
+      float[] old = tokenLogp(b).toType(DataType.FLOAT32, false).toFloatArray();
+      return new Rollouts(sequences, pl, cl, adv, r.meanReward, r.completionTokens, old);
+    }
+  }
+
+  /** Right-padded inputs [N, L], next-token targets [N, L-1] and the completion mask [N, L-1]. */
+  private record Batch(NDArray inputs, NDArray targets, NDArray mask, NDArray advantage) {}
+
+  private Batch batch(NDManager scope, Rollouts r) {
+    int n = r.sequences().size();
+    int len = 0;
+    for (int[] s : r.sequences()) len = Math.max(len, s.length);
+    int pad = Math.max(0, tokenizer.padId());
+    long[] ids = new long[n * len];
+    float[] mask = new float[n * (len - 1)];
+    for (int i = 0; i < n; i++) {
+      int[] s = r.sequences().get(i);
+      for (int t = 0; t < len; t++) ids[i * len + t] = t < s.length ? s[t] : pad;
+      for (int t = 0; t < len - 1; t++) { // target t+1 is a completion token
+        int target = t + 1;
+        mask[i * (len - 1) + t] = target >= r.promptLength()[i] && target < s.length ? 1 : 0;
+      }
+    }
+    NDArray tokens = scope.create(ids, new Shape(n, len)); // [N, L]
+    DataType dtype = model.weights().get("model.embed_tokens.weight").getDataType();
+    float[] adv = new float[n];
+    for (int i = 0; i < n; i++) adv[i] = (float) r.advantage()[i];
+    return new Batch(tokens, tokens.get(":, 1:"), scope.create(mask, new Shape(n, len - 1)).toType(dtype, true),
+        scope.create(adv, new Shape(n, 1)).toType(dtype, true));
+  }
+
+  /** log π(target) per position, [N, L-1], at the sampling temperature. */
+  private NDArray tokenLogp(Batch b) {
+    NDArray logits = model.logits(b.inputs()); // [N, L, V]; right padding never leaks into earlier positions
+    NDArray scaled = logits.get(":, :-1, :").mul(Scalars.of(logits, 1 / config.temperature())); // [N, L-1, V]
+    return scaled.logSoftmax(-1).gather(b.targets().expandDims(-1), -1).squeeze(-1); // [N, L-1]
+  }
+
+  /** One optimizer step on the rollouts; returns {loss, kl, grad norm}. */
+  private double[] optimize(Rollouts r, List<NDArray> params, AdamW adamw, int inner) {
+    try (NDManager scope = model.stepScope()) {
+      Batch b = batch(scope, r);
+      NDArray ref = null;
+      if (config.klBeta() > 0) {
+        try (AutoCloseable off = model.disableAdapter()) {
+          ref = tokenLogp(b); // [N, L-1], no gradient outside the collector
+        } catch (Exception e) {
+          throw e instanceof RuntimeException x ? x : new IllegalStateException(e);
+        }
+      }
+      NDArray loss, klMean;
+      lora.train(true);
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray logp = tokenLogp(b); // [N, L-1]
+        NDArray old = r.oldLogp() == null ? logp.stopGradient()
+            : scope.create(r.oldLogp(), logp.getShape()).toType(logp.getDataType(), false);
+        NDArray ratio = logp.sub(old).exp(); // [N, L-1]
+        NDArray unclipped = ratio.mul(b.advantage());
+        NDArray clipped = ratio.clip(1 - config.clipEps(), 1 + config.clipEps()).mul(b.advantage());
+        NDArray perToken = unclipped.minimum(clipped).neg(); // [N, L-1]
+        NDArray kl = null;
+        if (ref != null) {
+          NDArray d = ref.sub(logp);
+          kl = d.exp().sub(d).sub(1); // k3 estimate of KL(π_θ ‖ π_ref), >= 0
+          perToken = perToken.add(kl.mul(Scalars.of(kl, config.klBeta())));
+        }
+        NDArray tokensPerSeq = b.mask().sum(new int[] {1}).maximum(1); // [N]
+        loss = perToken.mul(b.mask()).sum(new int[] {1}).div(tokensPerSeq).mean();
+        klMean = kl == null ? null : kl.mul(b.mask()).sum(new int[] {1}).div(tokensPerSeq).mean();
+        gc.backward(loss);
+      } finally {
+        lora.train(false);
+      }
+      double norm = Gradients.clipGlobalNorm(params, config.clipNorm());
+      adamw.step(params, config.lr());
+      return new double[] {SaeTuning.scalar(loss), klMean == null ? 0 : SaeTuning.scalar(klMean), norm};
+    }
+  }
+
+  /** Saves the adapter (PEFT format). */
+  public void save(Path dir, String baseModelName) throws IOException {
+    lora.save(dir, baseModelName);
+  }
+
+  public Table log() {
+    return log.table();
+  }
+
+  @Override
+  public void close() {
+    if (model.adapter() == lora) model.setAdapter(null);
+    lora.close();
+  }
+}

@@ -1,0 +1,53 @@
+package dev.resa.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.resa.io.SafeTensors;
+import dev.resa.model.ModelConfig;
+import dev.resa.model.Weights;
+import dev.resa.train.LmTrainer;
+import dev.resa.train.TrainLog;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainLmCommandTest {
+  @Test
+  void trainsWritesAnHfFolderAndResumes(@TempDir Path dir) throws Exception {
+    System.setProperty("resa.progress.off", "true");
+    Path data = dir.resolve("corpus.jsonl");
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 200; i++) lines.add("{\"text\": \"" + i + "+" + (i % 7) + "=" + (i + i % 7) + "\"}");
+    Files.write(data, lines);
+    Path out = dir.resolve("model");
+    String[] common = {"--data", data.toString(), "--hidden", "32", "--layers", "2", "--heads", "4", "--kv-heads", "2",
+        "--intermediate", "64", "--seq-len", "32", "--batch", "4", "--warmup", "2", "--device", "cpu", "--out", out.toString()};
+    List<String> first = new ArrayList<>(List.of("train-lm", "--steps", "4"));
+    first.addAll(List.of(common));
+    assertEquals(0, Main.commandLine().execute(first.toArray(String[]::new)));
+
+    ModelConfig c = ModelConfig.readHf(out.resolve("config.json"));
+    assertEquals(32, c.hiddenSize());
+    assertEquals(2, c.numLayers());
+    try (SafeTensors.Reader r = SafeTensors.open(out.resolve("model.safetensors"))) {
+      for (String name : Weights.names(c)) {
+        assertTrue(r.contains(name), "model.safetensors lacks " + name);
+        assertEquals(Weights.expectedShape(c, name), r.entry(name).djlShape(), name);
+      }
+    }
+    assertTrue(Files.isRegularFile(out.resolve(TrainLmCommand.CHAR_TOKENIZER_FILE)));
+    assertTrue(Files.isRegularFile(out.resolve(LmTrainer.STATE_FILE)));
+    assertEquals(4, TrainLog.load(out.resolve("train_log.csv")).rows());
+
+    List<String> more = new ArrayList<>(List.of("train-lm", "--steps", "6", "--resume"));
+    more.addAll(List.of(common));
+    assertEquals(0, Main.commandLine().execute(more.toArray(String[]::new)));
+    TrainLog log = TrainLog.load(out.resolve("train_log.csv"));
+    assertEquals(6, log.rows());
+    assertEquals(6, log.table().intColumn("step").getInt(5));
+  }
+}

@@ -1,0 +1,107 @@
+package dev.resa.viz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.plotly.components.Figure;
+
+/** Tablesaw figures become strict plotly.js JSON with object titles and numeric data. */
+class FigureJsonTest {
+  private static Table training() {
+    return Table.create("run", IntColumn.create("step", 1, 2, 3), DoubleColumn.create("loss", 0.5, 0.25, 0.125),
+        DoubleColumn.create("kl", 0.2, 0.1, 0.05));
+  }
+
+  private static JsonObject json(Figure f) {
+    return JsonParser.parseString(FigureJson.of(f)).getAsJsonObject(); // strict parser: must be valid JSON
+  }
+
+  @Test
+  void lossCurvesHaveOneScatterTracePerMetricWithNumbers() {
+    JsonObject fig = json(Plots.loss(training()));
+    JsonArray data = fig.getAsJsonArray("data");
+    assertEquals(2, data.size());
+    JsonObject loss = data.get(0).getAsJsonObject();
+    assertEquals("scatter", loss.get("type").getAsString());
+    assertEquals("loss", loss.get("name").getAsString());
+    assertEquals(List.of(1.0, 2.0, 3.0), numbers(loss.getAsJsonArray("x")));
+    assertEquals(List.of(0.5, 0.25, 0.125), numbers(loss.getAsJsonArray("y")));
+    assertEquals(List.of(0.2, 0.1, 0.05), numbers(data.get(1).getAsJsonObject().getAsJsonArray("y")));
+  }
+
+  @Test
+  void titlesAreObjectsForPlotly3AndLater() {
+    JsonObject layout = json(Plots.fvu(Table.create("t", IntColumn.create("step", 1, 2),
+        DoubleColumn.create("fvu", 0.3, 0.2)))).getAsJsonObject("layout");
+    assertEquals("Fraction of variance unexplained", layout.getAsJsonObject("title").get("text").getAsString());
+    assertEquals("step", layout.getAsJsonObject("xaxis").getAsJsonObject("title").get("text").getAsString());
+    assertEquals("fvu", layout.getAsJsonObject("yaxis").getAsJsonObject("title").get("text").getAsString());
+  }
+
+  @Test
+  void featureDensityIsAHistogramOfLog10WithDeadLatentsCounted() {
+    JsonObject fig = json(Plots.featureDensity(new double[] {0.1, 0.01, 0, 1e-4, 0}));
+    JsonObject trace = fig.getAsJsonArray("data").get(0).getAsJsonObject();
+    assertEquals("histogram", trace.get("type").getAsString());
+    List<Double> x = numbers(trace.getAsJsonArray("x"));
+    assertEquals(List.of(-1.0, -2.0, -4.0), x.stream().map(v -> Math.rint(v * 1e9) / 1e9).toList());
+    assertTrue(fig.getAsJsonObject("layout").getAsJsonObject("title").get("text").getAsString().contains("2 dead"));
+  }
+
+  @Test
+  void tokenHeatmapShowsTheStrongestLatentsOnTop() {
+    // 3 tokens x 4 latents; max activations: latent0 0.1, latent1 5, latent2 0, latent3 2
+    float[][] acts = {{0.1f, 5f, 0f, 0f}, {0f, 1f, 0f, 2f}, {0f, 0f, 0f, 1f}};
+    JsonObject trace = json(Plots.tokenActivations(List.of("the", "cat", "the"), acts, 2))
+        .getAsJsonArray("data").get(0).getAsJsonObject();
+    assertEquals("heatmap", trace.get("type").getAsString());
+    assertEquals(List.of("0:the", "1:cat", "2:the"), strings(trace.getAsJsonArray("x")), "unique token labels");
+    assertEquals(List.of("latent 3", "latent 1"), strings(trace.getAsJsonArray("y")), "strongest latent last = on top");
+    JsonArray z = trace.getAsJsonArray("z");
+    assertEquals(List.of(0.0, 2.0, 1.0), numbers(z.get(0).getAsJsonArray()));
+    assertEquals(List.of(5.0, 1.0, 0.0), numbers(z.get(1).getAsJsonArray()));
+  }
+
+  @Test
+  void barsKeepTheMapOrder() {
+    Map<String, Double> acc = new LinkedHashMap<>();
+    acc.put("base", 0.40);
+    acc.put("resa", 0.47);
+    JsonObject trace = json(Plots.bars("Accuracy", "pass@1", acc)).getAsJsonArray("data").get(0).getAsJsonObject();
+    assertEquals("bar", trace.get("type").getAsString());
+    assertEquals(List.of("base", "resa"), strings(trace.getAsJsonArray("x")));
+    assertEquals(List.of(0.40, 0.47), numbers(trace.getAsJsonArray("y")));
+  }
+
+  @Test
+  void nonNumericStringsStayStrings() {
+    JsonObject trace = json(Plots.bars("b", "v", Map.of("1e3x", 1.0))).getAsJsonArray("data").get(0).getAsJsonObject();
+    assertFalse(trace.getAsJsonArray("x").get(0).getAsJsonPrimitive().isNumber());
+  }
+
+  @Test
+  void missingColumnsAreNamed() {
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Plots.l0(training()));
+    assertTrue(e.getMessage().contains("'l0'") && e.getMessage().contains("loss"), e.getMessage());
+  }
+
+  private static List<Double> numbers(JsonArray a) {
+    return a.asList().stream().map(e -> e.getAsJsonPrimitive().getAsDouble()).toList();
+  }
+
+  private static List<String> strings(JsonArray a) {
+    return a.asList().stream().map(e -> e.getAsString()).toList();
+  }
+}
