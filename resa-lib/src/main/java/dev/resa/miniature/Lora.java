@@ -3,6 +3,7 @@ package dev.resa.miniature;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.resa.core.Scalars;
 import dev.resa.model.Adapter;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
@@ -48,8 +49,7 @@ final class Lora implements Adapter {
     NDArray[] p = ab.get(module);
     if (p == null) return null;
     NDArray h = x.getNDArrayInternal().linear(x, p[0], null).singletonOrThrow(); // [..., r]
-    NDArray s = h.getManager().full(new Shape(), (float) scale, h.getDataType()); // native: see DecoderLM's attention scale
-    return h.getNDArrayInternal().linear(h, p[1], null).singletonOrThrow().mul(s); // [..., out]
+    return h.getNDArrayInternal().linear(h, p[1], null).singletonOrThrow().mul(Scalars.of(h, scale)); // [..., out]
   }
 
   @Override

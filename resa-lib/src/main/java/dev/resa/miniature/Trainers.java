@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.resa.core.Scalars;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.Generator;
 import dev.resa.task.ArithmeticTask;
@@ -203,8 +204,7 @@ final class Trainers {
             NDArray logp = tokenLogp(model.logits(tb.inputs()), tb.targets()); // [B, T]
             NDArray diff = ref.sub(logp); // [B, T]
             NDArray k3 = diff.exp().sub(diff).sub(1); // [B, T], >= 0
-            NDArray betaArr = sm.full(new Shape(), (float) beta, DataType.FLOAT32); // native scalar (see DecoderLM)
-            NDArray perTok = logp.mul(a).neg().add(k3.mul(betaArr)); // [B, T]
+            NDArray perTok = logp.mul(a).neg().add(k3.mul(Scalars.of(k3, beta))); // [B, T]
             loss = perTok.mul(mask).sum(new int[] {1}).div(perSeq).mean();
             klMean = k3.mul(mask).sum().div(mask.sum());
             gc.backward(loss);
