@@ -1,6 +1,7 @@
 package dev.resa.cli;
 
 import dev.resa.core.Djl;
+import dev.resa.miniature.MiniatureCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -37,6 +38,7 @@ public final class Main implements Runnable {
     cl.addSubcommand(new EvalCommand());
     cl.addSubcommand(new GradeCommand());
     // miniature, kernel, bench
+    cl.addSubcommand(new MiniatureCommand());
     cl.addSubcommand(new KernelCommand());
     cl.addSubcommand(new CommandLine(new BenchCommand())
         .addSubcommand(new BenchLmCommand())

@@ -1,0 +1,482 @@
+package dev.resa.miniature;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.reflect.TypeToken;
+import dev.resa.core.Djl;
+import dev.resa.io.AtomicFiles;
+import dev.resa.io.SafeTensors;
+import dev.resa.model.DecoderLM;
+import dev.resa.model.ModelConfig;
+import dev.resa.model.Weights;
+import dev.resa.task.ArithmeticTask;
+import dev.resa.task.ArithmeticTask.Problem;
+import dev.resa.task.ArithmeticTask.Split;
+import dev.resa.tokenizer.CharTokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * Resa's whole story at toy scale, trained in-process and cached stage by stage under {@code runs/<preset>-s<seed>/}:
+ *
+ * <ol>
+ *   <li><b>base</b> (R1-Distill's role): a tiny Qwen2 pretrained on 40% traced / 60% answer-only arithmetic;
+ *   <li><b>source</b> (Tina's role): base + CoT-free GRPO with LoRA, merged;
+ *   <li><b>Stage I</b>: TopK SAEs on the residual stream after the middle layer over CoT-free trigger texts, in
+ *       the paper's three modes (from scratch and fine-tuned on source; pre-trained on base's pretraining mix) and
+ *       with base as its own source (the paper's Tina-0-step);
+ *   <li><b>Stage II</b>: SAE-Tuning of base with each SAE, plus a random-distortion control matched on starting KL;
+ *   <li>the CoT-free and CoT SFT baselines; held-out evaluation of everything; a cost table; {@code report.md}.
+ * </ol>
+ *
+ * A stage whose directory holds {@code stage.json} is loaded, not retrained; {@code fresh} deletes the run first.
+ */
+public final class Miniature {
+  /** The Stage-II variants: name, SAE used (null = the random control), what it plays in the paper. */
+  static final List<String[]> TUNED = List.of(
+      new String[] {"resa", "scratch", "Resa: SAE from scratch on source (Resa-STILL-v3)"},
+      new String[] {"resa-finetuned", "finetuned", "Resa, fine-tuned SAE (Resa-STILL-v1)"},
+      new String[] {"resa-pretrained", "pretrained", "Resa, pre-trained SAE on base (Resa-STILL-v2)"},
+      new String[] {"resa-self", "self", "Resa, base as its own source (Tina-0-step, v5)"},
+      new String[] {"control-random", null, "control: random distortion matched on starting KL"});
+
+  /** Every evaluated model in report order, with its route. */
+  static final List<String[]> MODELS = List.of(
+      new String[] {"base", "pretraining", "base (R1-Distill's role)"},
+      new String[] {"source", "RL", "source: base + CoT-free GRPO (Tina's role)"},
+      new String[] {"resa", "SAE-Tuning", TUNED.get(0)[2]},
+      new String[] {"resa-finetuned", "SAE-Tuning", TUNED.get(1)[2]},
+      new String[] {"resa-pretrained", "SAE-Tuning", TUNED.get(2)[2]},
+      new String[] {"resa-self", "SAE-Tuning", TUNED.get(3)[2]},
+      new String[] {"control-random", "control", TUNED.get(4)[2]},
+      new String[] {"sft-cotfree", "SFT", "CoT-free SFT of base"},
+      new String[] {"sft-cot", "SFT", "CoT SFT of base (correct traces)"});
+
+  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
+
+  private final Preset p;
+  private final long seed;
+  private final Path dir;
+  private final ArithmeticTask task;
+  private final CharTokenizer tok;
+  private final NDManager root;
+  private final List<Problem> trainPool;
+  private final List<Problem> test;
+  private float[][] sourceActs;
+
+  private Miniature(Preset preset, Path dir, long seed, NDManager root) {
+    this.p = preset;
+    this.seed = seed;
+    this.dir = dir;
+    this.task = new ArithmeticTask(preset.task());
+    this.tok = ArithmeticTask.tokenizer();
+    this.root = root;
+    this.trainPool = task.problems(Split.TRAIN, 20_000, seed);
+    this.test = task.problems(Split.TEST, preset.testProblems(), 0); // fixed: the same test set for every seed
+  }
+
+  /** The run directory of a preset and seed under {@code outRoot}. */
+  public static Path runDir(Path outRoot, Preset preset, long seed) {
+    return outRoot.resolve(preset.name() + "-s" + seed);
+  }
+
+  /** Runs (or loads) every stage and writes the report; returns the run's tables. */
+  public static Result run(Preset preset, Path outRoot, boolean fresh, long seed) throws IOException {
+    Djl.init();
+    threads();
+    Path dir = runDir(outRoot, preset, seed);
+    if (fresh && Files.exists(dir)) deleteTree(dir);
+    Files.createDirectories(dir);
+    long t0 = System.nanoTime();
+    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
+      Miniature m = new Miniature(preset, dir, seed, root);
+      m.all();
+      Result r = Result.load(dir);
+      double secs = (System.nanoTime() - t0) / 1e9;
+      System.err.printf("miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), secs, dir.resolve("report.md"));
+      return r;
+    }
+  }
+
+  /**
+   * One intra-op thread unless {@code RESA_THREADS} says otherwise: the miniature's matrices are so small that
+   * PyTorch's thread pool costs more than it saves, and on a shared 2-core machine it oversubscribes the cores.
+   */
+  private static void threads() {
+    String env = System.getenv("RESA_THREADS");
+    ai.djl.engine.Engine.getInstance(); // loads the native library first
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(env == null ? 1 : Integer.parseInt(env.trim()));
+  }
+
+  private void all() throws IOException {
+    AtomicFiles.writeString(dir.resolve("preset.json"), GSON.toJson(p));
+    tok.save(dir.resolve("tokenizer.json"));
+    base();
+    source();
+    for (String mode : List.of("pretrained", "scratch", "finetuned", "self")) sae(mode);
+    for (String[] t : TUNED) tuned(t[0], t[1]);
+    sft("sft-cotfree", false);
+    sft("sft-cot", true);
+    for (String[] m : MODELS) evaluate(m[0]);
+    Report.write(dir, p, test.size());
+  }
+
+  // ---- data ----
+
+  private String[] cotFree(Problem q) {
+    return new String[] {ArithmeticTask.prompt(q), ArithmeticTask.cotFreeCompletion(q)};
+  }
+
+  private String[] traced(Problem q) {
+    return new String[] {ArithmeticTask.prompt(q), ArithmeticTask.tracedCompletion(q)};
+  }
+
+  private Trainers.Texts mix(double traceShare, int batch) {
+    return rng -> {
+      List<String[]> out = new ArrayList<>(batch);
+      for (int i = 0; i < batch; i++) {
+        Problem q = trainPool.get(rng.nextInt(trainPool.size()));
+        out.add(rng.nextDouble() < traceShare ? traced(q) : cotFree(q));
+      }
+      return out;
+    };
+  }
+
+  private Trainers.Texts cotFreeData(int batch) {
+    return mix(0, batch);
+  }
+
+  /** The trigger set: CoT-free texts of the first {@code saeTexts} pool problems (the SAE's and Stage II's data). */
+  private List<String[]> triggerTexts() {
+    return trainPool.subList(0, p.saeTexts()).stream().map(this::cotFree).toList();
+  }
+
+  /** Activation rows for held-out FVU: CoT-free texts of pool problems the SAEs never saw. */
+  private List<String[]> heldOutTexts() {
+    return trainPool.subList(p.saeTexts(), p.saeTexts() + 200).stream().map(this::cotFree).toList();
+  }
+
+  // ---- stages ----
+
+  private void base() throws IOException {
+    Path d = dir.resolve("base");
+    if (done(d)) return;
+    banner("base: pretraining on the 40/60 traced / answer-only mix");
+    ModelConfig cfg = ModelConfig.tinyQwen2(tok.vocabSize(), p.hidden(), p.layers(), p.heads(), Math.max(1, p.heads() / 2),
+        p.intermediate(), 96).withTokens(tok.bosId(), tok.eosId());
+    long t0 = System.nanoTime();
+    try (DecoderLM model = new DecoderLM(cfg, Weights.random(cfg, root.newSubManager(), seed, DataType.FLOAT32))) {
+      List<Trainers.Row> log = Trainers.pretrain(model, tok, mix(p.traceShare(), p.baseBatch()), p.baseSteps(), p.baseLr(), seed, "base");
+      saveModel(model, d);
+      finish(d, log, t0, Map.of("flops", Costs.trainFlops(cfg, log, 3.0)));
+    }
+  }
+
+  private void source() throws IOException {
+    Path d = dir.resolve("source");
+    if (done(d)) return;
+    banner("source: CoT-free GRPO with LoRA on base, then merge");
+    long t0 = System.nanoTime();
+    try (DecoderLM model = loadModel(dir.resolve("base"))) {
+      Lora lora = new Lora(model.config(), model.weights(), model.manager(), 0, p.loraRank(), p.loraAlpha(), seed + 1);
+      List<Trainers.Row> log = Trainers.grpo(model, tok, task, lora, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlTemperature(),
+          p.rlLr(), p.rlKl(), p.maxNewTokens(), seed + 1, "source (GRPO)");
+      lora.mergeInto(model.weights());
+      saveModel(model, d);
+      finish(d, log, t0, Map.of("flops", Costs.grpoFlops(model.config(), log)));
+    }
+  }
+
+  private float[][] sourceActs() throws IOException {
+    if (sourceActs == null) {
+      try (DecoderLM src = loadModel(dir.resolve("source"))) {
+        sourceActs = Trainers.activations(src, tok, triggerTexts(), p.hookLayer(), 256);
+      }
+    }
+    return sourceActs;
+  }
+
+  /**
+   * Stage I in one of four modes: {@code scratch} (source model, trigger data, random init), {@code finetuned}
+   * (same data, starting from the pre-trained SAE), {@code pretrained} (base model over its own pretraining mix,
+   * used as is), {@code self} (base model, trigger data, random init: base as its own source).
+   */
+  private void sae(String mode) throws IOException {
+    Path d = dir.resolve("sae").resolve(mode);
+    if (done(d)) return;
+    banner("Stage I: SAE (" + mode + ") on layers." + p.hookLayer());
+    long t0 = System.nanoTime();
+    float[][] acts;
+    double captureFlops;
+    String model = mode.equals("pretrained") || mode.equals("self") ? "base" : "source";
+    try (DecoderLM lm = loadModel(dir.resolve(model))) {
+      List<String[]> texts = mode.equals("pretrained")
+          ? mix(p.traceShare(), p.saeTexts()).apply(new Random(seed + 5))
+          : triggerTexts();
+      acts = mode.equals("scratch") || mode.equals("finetuned") ? sourceActs() : Trainers.activations(lm, tok, texts, p.hookLayer(), 256);
+      captureFlops = Costs.captureFlops(lm.config(), acts.length, p.hookLayer());
+    }
+    try (TopKSae sae = mode.equals("finetuned")
+        ? TopKSae.load(dir.resolve("sae/pretrained/sae.safetensors"), root, p.saeK())
+        : new TopKSae(root, p.hidden(), p.saeLatents(), p.saeK(), 42)) {
+      List<TopKSae.StepLog> slog = sae.train(acts, p.saeSteps(), p.saeBatch(), 1e-3, seed + 7, "SAE " + mode);
+      Files.createDirectories(d);
+      sae.save(d.resolve("sae.safetensors"));
+      List<Trainers.Row> log = new ArrayList<>();
+      for (TopKSae.StepLog s : slog) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("fvu", s.fvu());
+        m.put("l0", s.l0());
+        m.put("dead_pct", s.deadPct());
+        log.add(new Trainers.Row(s.step(), m));
+      }
+      Map<String, Double> extra = new LinkedHashMap<>();
+      extra.put("flops", captureFlops + Costs.saeFlops(p.hidden(), p.saeLatents(), (long) p.saeSteps() * p.saeBatch()));
+      extra.put("activation_rows", (double) acts.length);
+      for (String m : List.of("base", "source")) {
+        try (DecoderLM lm = loadModel(dir.resolve(m))) {
+          extra.put("fvu_heldout_" + m, sae.fvu(Trainers.activations(lm, tok, heldOutTexts(), p.hookLayer(), 256)));
+        }
+      }
+      double[] density = sae.density(acts);
+      AtomicFiles.writeString(d.resolve("density.json"), GSON.toJson(density));
+      finish(d, log, t0, extra);
+    }
+  }
+
+  private void tuned(String name, String saeMode) throws IOException {
+    Path d = dir.resolve("tuned").resolve(name);
+    if (done(d)) return;
+    banner("Stage II: " + name);
+    long t0 = System.nanoTime();
+    List<String[]> klBatch = cotFreeData(64).apply(new Random(seed + 11));
+    try (DecoderLM model = loadModel(dir.resolve("base"));
+        TopKSae sae = TopKSae.load(dir.resolve("sae").resolve(saeMode == null ? "scratch" : saeMode).resolve("sae.safetensors"), root, p.saeK());
+        NDManager splices = root.newSubManager()) {
+      UnaryOperator<NDArray> splice = sae::reconstruct;
+      if (saeMode == null) {
+        double target = Trainers.spliceKl(model, tok, klBatch, p.hookLayer(), splice);
+        splice = randomDistortion(model, splices, target, klBatch);
+      }
+      double startKl = Trainers.spliceKl(model, tok, klBatch, p.hookLayer(), splice);
+      Lora lora = new Lora(model.config(), model.weights(), model.manager(), p.hookLayer() + 1, p.loraRank(), p.loraAlpha(), seed + 3);
+      List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), p.hookLayer(), splice, lora,
+          p.tuneSteps(), p.tuneLr(), seed + 3, "SAE-Tuning " + name);
+      lora.mergeInto(model.weights());
+      saveModel(model, d);
+      Map<String, Double> extra = new LinkedHashMap<>();
+      extra.put("flops", Costs.saeTuneFlops(model.config(), log, p.hookLayer()));
+      extra.put("start_kl", startKl);
+      extra.put("final_kl", log.get(log.size() - 1).metrics().get("kl"));
+      finish(d, log, t0, extra);
+    }
+  }
+
+  /**
+   * The control splice {@code h + s (h - mu) M}, M Gaussian [D, D] / sqrt(D), with the scale s bisected so the
+   * splice's starting KL on the plain base matches {@code targetKl} (the source SAE's): same disruption, no SAE.
+   */
+  private UnaryOperator<NDArray> randomDistortion(DecoderLM model, NDManager m, double targetKl, List<String[]> batch) throws IOException {
+    int dd = p.hidden();
+    Random rng = new Random(seed + 13);
+    float[] w = new float[dd * dd];
+    for (int i = 0; i < w.length; i++) w[i] = (float) (rng.nextGaussian() / Math.sqrt(dd));
+    NDArray mat = m.create(w, new Shape(dd, dd)); // [D, D]
+    float[][] acts = Trainers.activations(model, tok, triggerTexts().subList(0, Math.min(200, p.saeTexts())), p.hookLayer(), 256);
+    float[] mean = new float[dd];
+    for (float[] a : acts) for (int j = 0; j < dd; j++) mean[j] += a[j] / acts.length;
+    NDArray mu = m.create(mean); // [D]
+    double lo = 0, hi = 4;
+    for (int it = 0; it < 18; it++) {
+      double s = (lo + hi) / 2;
+      double kl = Trainers.spliceKl(model, tok, batch, p.hookLayer(), distortion(mat, mu, s));
+      if (kl < targetKl) lo = s;
+      else hi = s;
+    }
+    return distortion(mat, mu, (lo + hi) / 2);
+  }
+
+  private static UnaryOperator<NDArray> distortion(NDArray mat, NDArray mu, double s) {
+    return h -> h.add(h.sub(mu).matMul(mat).mul(s)); // [B, T, D]
+  }
+
+  private void sft(String name, boolean withTraces) throws IOException {
+    Path d = dir.resolve("tuned").resolve(name);
+    if (done(d)) return;
+    banner("SFT baseline: " + name);
+    long t0 = System.nanoTime();
+    try (DecoderLM model = loadModel(dir.resolve("base"))) {
+      Lora lora = new Lora(model.config(), model.weights(), model.manager(), 0, p.loraRank(), p.loraAlpha(), seed + 4);
+      List<Trainers.Row> log = Trainers.sft(model, tok, mix(withTraces ? 1 : 0, p.tuneBatch()), lora, p.tuneSteps(), p.tuneLr(),
+          seed + 4, "SFT " + name);
+      lora.mergeInto(model.weights());
+      saveModel(model, d);
+      finish(d, log, t0, Map.of("flops", Costs.trainFlops(model.config(), log, 3.0)));
+    }
+  }
+
+  private void evaluate(String name) throws IOException {
+    Path f = dir.resolve("eval").resolve(name + ".json");
+    if (Files.exists(f)) return;
+    Path md = name.equals("base") || name.equals("source") ? dir.resolve(name) : dir.resolve("tuned").resolve(name);
+    long t0 = System.nanoTime();
+    try (DecoderLM model = loadModel(md)) {
+      Evaluation.Score s = Evaluation.evaluate(model, tok, test, p.samples(), p.maxNewTokens(), 1234, "eval " + name);
+      Map<String, Object> j = new LinkedHashMap<>();
+      j.put("score", s);
+      j.put("wall_s", (System.nanoTime() - t0) / 1e9);
+      Files.createDirectories(f.getParent());
+      AtomicFiles.writeString(f, GSON.toJson(j));
+    }
+  }
+
+  // ---- persistence ----
+
+  private static boolean done(Path stageDir) {
+    return Files.isRegularFile(stageDir.resolve("stage.json"));
+  }
+
+  private static void banner(String s) {
+    System.err.println("== " + s);
+  }
+
+  /** Writes the step log as CSV and {@code stage.json} (wall time + extras) last, which marks the stage done. */
+  private static void finish(Path d, List<Trainers.Row> log, long t0, Map<String, Double> extra) throws IOException {
+    Files.createDirectories(d);
+    Table t = logTable(log);
+    AtomicFiles.write(d.resolve("train.csv"), out -> t.write().csv(new java.io.OutputStreamWriter(out, java.nio.charset.StandardCharsets.UTF_8)));
+    Map<String, Double> meta = new LinkedHashMap<>();
+    meta.put("wall_s", (System.nanoTime() - t0) / 1e9);
+    meta.put("steps", (double) log.size());
+    meta.putAll(extra);
+    AtomicFiles.writeString(d.resolve("stage.json"), GSON.toJson(meta));
+  }
+
+  static Table logTable(List<Trainers.Row> log) {
+    Table t = Table.create("log");
+    IntColumn step = IntColumn.create("step");
+    t.addColumns(step);
+    if (log.isEmpty()) return t;
+    for (String k : log.get(0).metrics().keySet()) t.addColumns(DoubleColumn.create(k));
+    for (Trainers.Row r : log) {
+      step.append(r.step());
+      for (String k : log.get(0).metrics().keySet()) t.doubleColumn(k).append(r.metrics().getOrDefault(k, Double.NaN));
+    }
+    return t;
+  }
+
+  static Map<String, Double> readStage(Path stageDir) throws IOException {
+    return GSON.fromJson(Files.readString(stageDir.resolve("stage.json")), new TypeToken<Map<String, Double>>() {}.getType());
+  }
+
+  /** Saves a model as a HF-style folder ({@code config.json} + {@code model.safetensors}). */
+  public static void saveModel(DecoderLM model, Path d) throws IOException {
+    Files.createDirectories(d);
+    AtomicFiles.writeString(d.resolve("config.json"), model.config().toHfJson());
+    SafeTensors.write(d.resolve("model.safetensors"), model.weights().asMap());
+  }
+
+  /** Loads a folder written by {@link #saveModel} into its own manager under {@code parent}. */
+  public static DecoderLM loadModel(Path d, NDManager parent) throws IOException {
+    ModelConfig cfg = ModelConfig.readHf(d.resolve("config.json"));
+    Weights w = new Weights(parent.newSubManager());
+    try (SafeTensors.Reader r = SafeTensors.open(d.resolve("model.safetensors"))) {
+      for (String name : Weights.names(cfg)) {
+        if (!r.contains(name)) throw new IOException(d.resolve("model.safetensors") + ": missing tensor '" + name + "'");
+        w.put(name, r.read(w.manager(), name));
+      }
+    }
+    return new DecoderLM(cfg, w);
+  }
+
+  /** Scores any model of this task on the preset's held-out problems: a one-row table (model, pass1, greedy, think). */
+  public static Table evaluateModel(DecoderLM model, Preset p, String name) {
+    List<Problem> test = new ArithmeticTask(p.task()).problems(Split.TEST, p.testProblems(), 0);
+    Evaluation.Score s = Evaluation.evaluate(model, ArithmeticTask.tokenizer(), test, p.samples(), p.maxNewTokens(), 1234, "eval " + name);
+    return Table.create("scores", StringColumn.create("model", List.of(name)), DoubleColumn.create("pass1", s.pass1()),
+        DoubleColumn.create("greedy", s.greedy()), DoubleColumn.create("think", s.thinkRate()));
+  }
+
+  private DecoderLM loadModel(Path d) throws IOException {
+    return loadModel(d, root);
+  }
+
+  private static void deleteTree(Path d) throws IOException {
+    try (Stream<Path> s = Files.walk(d)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  /** A finished run's tables, read back from its directory (what notebooks use). */
+  public record Result(Path dir, Table scores, Table costs, Table saes, String report) {
+    public static Result load(Path dir) throws IOException {
+      return new Result(dir,
+          Table.read().csv(dir.resolve("scores.csv").toString()),
+          Table.read().csv(dir.resolve("costs.csv").toString()),
+          Table.read().csv(dir.resolve("saes.csv").toString()),
+          Files.readString(dir.resolve("report.md")));
+    }
+
+    /** The step log of a stage: {@code base}, {@code source}, {@code sae/scratch}, {@code tuned/resa}, ... */
+    public Table log(String stage) throws IOException {
+      return Table.read().csv(dir.resolve(stage).resolve("train.csv").toString()).setName(stage);
+    }
+
+    /** The preset the run was made with. */
+    public Preset preset() throws IOException {
+      return GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class);
+    }
+
+    /** One text's tokens and the SAE latent activations on them ({@code acts[token][latent]}). */
+    public record FeatureActivations(List<String> tokens, float[][] acts) {}
+
+    /**
+     * Latent activations of the Stage-I SAE {@code saeMode} on {@code model}'s residual stream at the hook layer,
+     * over {@code <bos> prompt completion} (feature cards, Figure 3's reasoning features).
+     */
+    public FeatureActivations featureActivations(String saeMode, String model, String prompt, String completion) throws IOException {
+      Preset p = preset();
+      CharTokenizer tok = ArithmeticTask.tokenizer();
+      try (NDManager m = Djl.newManager(Djl.defaultDevice());
+          DecoderLM lm = loadModel(dir.resolve(model), m);
+          TopKSae sae = TopKSae.load(dir.resolve("sae").resolve(saeMode).resolve("sae.safetensors"), m, p.saeK())) {
+        List<String[]> one = List.<String[]>of(new String[] {prompt, completion});
+        float[][] h = Trainers.activations(lm, tok, one, p.hookLayer(), 1); // [T][D]
+        int[] ids = Trainers.withBos(tok, prompt + completion);
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < h.length; i++) tokens.add(tok.decode(new int[] {ids[i]}).replace("\n", "\\n"));
+        return new FeatureActivations(tokens, sae.codes(h));
+      }
+    }
+
+    /** Per-latent firing frequency of a Stage-I SAE on its training activations. */
+    public double[] density(String saeMode) throws IOException {
+      return GSON.fromJson(Files.readString(dir.resolve("sae").resolve(saeMode).resolve("density.json")), double[].class);
+    }
+  }
+
+  /** Column helper for the report. */
+  static StringColumn strings(String name, List<String> values) {
+    return StringColumn.create(name, values);
+  }
+}

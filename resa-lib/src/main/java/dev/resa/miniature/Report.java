@@ -1,0 +1,249 @@
+package dev.resa.miniature;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import dev.resa.io.AtomicFiles;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.Column;
+
+/**
+ * Turns a run directory's stage files into {@code scores.csv}, {@code costs.csv}, {@code saes.csv},
+ * {@code stages.csv} and {@code report.md}. Every number in the report is read from the run's own files.
+ */
+final class Report {
+  private Report() {}
+
+  private static final Gson GSON = new Gson();
+
+  static void write(Path dir, Preset p, int testSize) throws IOException {
+    Map<String, JsonObject> eval = new LinkedHashMap<>();
+    for (String[] m : Miniature.MODELS) {
+      eval.put(m[0], GSON.fromJson(Files.readString(dir.resolve("eval").resolve(m[0] + ".json")), JsonObject.class).getAsJsonObject("score"));
+    }
+    Table scores = scores(eval);
+    Table stages = stages(dir);
+    Table costs = costs(dir, eval);
+    Table saes = saes(dir, eval);
+    for (Table t : List.of(scores, stages, costs, saes)) csv(t, dir.resolve(t.name() + ".csv"));
+    RunPlots.write(dir, scores, saes);
+
+    StringBuilder md = new StringBuilder();
+    md.append("# Resa in miniature: run `").append(dir.getFileName()).append("`\n\n");
+    md.append(String.format(Locale.ROOT, "Preset `%s`: tiny Qwen2 (d=%d, %d layers), task = %d-%d operations on %d-digit numbers%s; "
+            + "SAE on `layers.%d` (%d latents, k=%d); %d held-out test problems x %d samples at T=0.6 plus greedy.%n%n",
+        p.name(), p.hidden(), p.layers(), p.task().minSteps(), p.task().maxSteps(), p.task().digits(),
+        p.task().modulus() > 0 ? " mod " + p.task().modulus() : "", p.hookLayer(), p.saeLatents(), p.saeK(), testSize, p.samples()));
+    md.append("## Verdict\n\n").append(verdict(eval, testSize * p.samples())).append("\n");
+    md.append("## Table 3 / 4 analog: held-out accuracy\n\n").append(markdown(scores)).append('\n');
+    md.append("Pass@1 = mean accuracy of samples at T=0.6, top-p 0.95; `se` = its binomial standard error; think = share of "
+        + "samples with at least one worked step; acc|think and acc|direct split Pass@1 by that decision.\n\n");
+    md.append("## Stage I: SAEs (Table 4's modes)\n\n").append(markdown(saes)).append('\n');
+    md.append("FVU on held-out CoT-free texts of each model; start/final KL = token-mean KL(base || spliced base) before "
+        + "and after Stage II.\n\n");
+    md.append("## Figure 1 analog: cost of each route\n\n").append(markdown(costs)).append('\n');
+    md.append("FLOPs are estimates from logged token counts (see `Costs`); wall time is measured on this machine. "
+        + "Resa's route includes Stage I (activation capture + SAE training), as the paper's Figure 1 does.\n\n");
+    md.append("## Every stage\n\n").append(markdown(stages)).append('\n');
+    md.append("Plots: `plots/*.html` (losses, FVU/L0, accuracies, feature density). Logs: `*/train.csv`.\n");
+    AtomicFiles.writeString(dir.resolve("report.md"), md.toString());
+  }
+
+  static double num(JsonObject o, String k) {
+    return o.has(k) && !o.get(k).isJsonNull() ? o.get(k).getAsDouble() : Double.NaN;
+  }
+
+  private static Table scores(Map<String, JsonObject> eval) {
+    StringColumn model = StringColumn.create("model"), route = StringColumn.create("route"), role = StringColumn.create("role");
+    DoubleColumn pass1 = DoubleColumn.create("pass1"), se = DoubleColumn.create("se"), greedy = DoubleColumn.create("greedy"),
+        think = DoubleColumn.create("think"), accThink = DoubleColumn.create("acc_think"), accDirect = DoubleColumn.create("acc_direct");
+    for (String[] m : Miniature.MODELS) {
+      JsonObject s = eval.get(m[0]);
+      double p1 = num(s, "pass1"), n = num(s, "completions");
+      model.append(m[0]);
+      route.append(m[1]);
+      role.append(m[2]);
+      pass1.append(p1);
+      se.append(Math.sqrt(p1 * (1 - p1) / n));
+      greedy.append(num(s, "greedy"));
+      think.append(num(s, "thinkRate"));
+      accThink.append(num(s, "pass1Thinking"));
+      accDirect.append(num(s, "pass1Direct"));
+    }
+    return Table.create("scores", model, route, pass1, se, greedy, think, accThink, accDirect, role);
+  }
+
+  private static Table stages(Path dir) throws IOException {
+    StringColumn stage = StringColumn.create("stage");
+    DoubleColumn wall = DoubleColumn.create("wall_s"), steps = DoubleColumn.create("steps"), flops = DoubleColumn.create("flops");
+    List<String> names = new ArrayList<>(List.of("base", "source", "sae/pretrained", "sae/scratch", "sae/finetuned", "sae/self"));
+    for (String[] t : Miniature.TUNED) names.add("tuned/" + t[0]);
+    names.add("tuned/sft-cotfree");
+    names.add("tuned/sft-cot");
+    for (String n : names) {
+      Map<String, Double> s = Miniature.readStage(dir.resolve(n));
+      stage.append(n);
+      wall.append(s.get("wall_s"));
+      steps.append(s.get("steps"));
+      flops.append(s.getOrDefault("flops", Double.NaN));
+    }
+    for (String[] m : Miniature.MODELS) {
+      JsonObject e = GSON.fromJson(Files.readString(dir.resolve("eval").resolve(m[0] + ".json")), JsonObject.class);
+      stage.append("eval/" + m[0]);
+      wall.append(num(e, "wall_s"));
+      steps.append(Double.NaN);
+      flops.append(Double.NaN);
+    }
+    stage.append("total");
+    wall.append(wall.sum());
+    steps.append(Double.NaN);
+    flops.append(Double.NaN);
+    return Table.create("stages", stage, steps, wall, flops);
+  }
+
+  private static Table costs(Path dir, Map<String, JsonObject> eval) throws IOException {
+    String[][] routes = {
+        {"RL (CoT-free GRPO)", "source", "source"},
+        {"SAE-Tuning (Resa)", "resa", "sae/scratch,tuned/resa"},
+        {"SAE-Tuning, base as source", "resa-self", "sae/self,tuned/resa-self"},
+        {"CoT-free SFT", "sft-cotfree", "tuned/sft-cotfree"},
+        {"CoT SFT", "sft-cot", "tuned/sft-cot"}};
+    StringColumn route = StringColumn.create("route"), model = StringColumn.create("model");
+    DoubleColumn wall = DoubleColumn.create("wall_s"), flops = DoubleColumn.create("flops"), pass1 = DoubleColumn.create("pass1"),
+        gain = DoubleColumn.create("gain_over_base");
+    double base = num(eval.get("base"), "pass1");
+    for (String[] r : routes) {
+      double w = 0, f = 0;
+      for (String st : r[2].split(",")) {
+        Map<String, Double> s = Miniature.readStage(dir.resolve(st));
+        w += s.get("wall_s");
+        f += s.getOrDefault("flops", 0.0);
+      }
+      route.append(r[0]);
+      model.append(r[1]);
+      wall.append(w);
+      flops.append(f);
+      double p1 = num(eval.get(r[1]), "pass1");
+      pass1.append(p1);
+      gain.append(p1 - base);
+    }
+    return Table.create("costs", route, model, wall, flops, pass1, gain);
+  }
+
+  private static Table saes(Path dir, Map<String, JsonObject> eval) throws IOException {
+    String[][] modes = {
+        {"scratch", "source", "trigger (CoT-free)", "resa"},
+        {"finetuned", "source", "trigger, from pretrained", "resa-finetuned"},
+        {"pretrained", "base", "pretraining mix", "resa-pretrained"},
+        {"self", "base", "trigger (CoT-free)", "resa-self"}};
+    StringColumn mode = StringColumn.create("mode"), model = StringColumn.create("model"), data = StringColumn.create("data"),
+        tuned = StringColumn.create("tuned");
+    DoubleColumn fvuTrain = DoubleColumn.create("fvu_train"), l0 = DoubleColumn.create("l0"), dead = DoubleColumn.create("dead_pct"),
+        fvuSource = DoubleColumn.create("fvu_source"), fvuBase = DoubleColumn.create("fvu_base"),
+        startKl = DoubleColumn.create("start_kl"), finalKl = DoubleColumn.create("final_kl"), pass1 = DoubleColumn.create("pass1");
+    for (String[] m : modes) {
+      Map<String, Double> s = Miniature.readStage(dir.resolve("sae").resolve(m[0]));
+      Table log = Table.read().csv(dir.resolve("sae").resolve(m[0]).resolve("train.csv").toString());
+      int last = log.rowCount() - 1;
+      Map<String, Double> t = Miniature.readStage(dir.resolve("tuned").resolve(m[3]));
+      mode.append(m[0]);
+      model.append(m[1]);
+      data.append(m[2]);
+      fvuTrain.append(log.numberColumn("fvu").getDouble(last));
+      l0.append(log.numberColumn("l0").getDouble(last));
+      dead.append(log.numberColumn("dead_pct").getDouble(last));
+      fvuSource.append(s.get("fvu_heldout_source"));
+      fvuBase.append(s.get("fvu_heldout_base"));
+      tuned.append(m[3]);
+      startKl.append(t.get("start_kl"));
+      finalKl.append(t.get("final_kl"));
+      pass1.append(num(eval.get(m[3]), "pass1"));
+    }
+    Map<String, Double> ctl = Miniature.readStage(dir.resolve("tuned").resolve("control-random"));
+    mode.append("random");
+    model.append("-");
+    data.append("h + s(h-mu)M, s matched on start KL");
+    fvuTrain.append(Double.NaN);
+    l0.append(Double.NaN);
+    dead.append(Double.NaN);
+    fvuSource.append(Double.NaN);
+    fvuBase.append(Double.NaN);
+    tuned.append("control-random");
+    startKl.append(ctl.get("start_kl"));
+    finalKl.append(ctl.get("final_kl"));
+    pass1.append(num(eval.get("control-random"), "pass1"));
+    return Table.create("saes", mode, model, data, fvuTrain, l0, dead, fvuSource, fvuBase, tuned, startKl, finalKl, pass1);
+  }
+
+  /** The plain-language verdict: which of the paper's claims held, each with the numbers behind it. */
+  static String verdict(Map<String, JsonObject> eval, int n) {
+    double base = num(eval.get("base"), "pass1"), source = num(eval.get("source"), "pass1"), resa = num(eval.get("resa"), "pass1");
+    double self = num(eval.get("resa-self"), "pass1"), ctl = num(eval.get("control-random"), "pass1");
+    double sftFree = num(eval.get("sft-cotfree"), "pass1"), sftCot = num(eval.get("sft-cot"), "pass1");
+    double margin = 2 * Math.sqrt(2 * 0.25 / n); // 2 se of a difference of two proportions near 0.5 (conservative)
+    boolean rlWins = source > base + margin;
+    boolean resaWins = resa > base + margin;
+    boolean resaNearSource = resa >= source - margin;
+    boolean beatsSft = resa > sftFree + margin && resa > sftCot + margin;
+    boolean beatsControl = resa > ctl + margin;
+    StringBuilder s = new StringBuilder();
+    s.append(String.format(Locale.ROOT, "The paper's ordering (CoT SFT < CoT-free SFT < base < Resa ~ source) **%s** at this scale. "
+            + "Differences count only beyond +-%.3f (two standard errors of a difference, n=%d samples per model).%n%n",
+        rlWins && resaWins && resaNearSource && beatsSft ? "reproduced" : "did NOT reproduce", margin, n));
+    s.append(claim("RL (source) beats base", rlWins, source, base));
+    s.append(claim("SAE-Tuning (Resa) beats base", resaWins, resa, base));
+    s.append(claim("Resa comes within noise of source (or above)", resaNearSource, resa, source));
+    s.append(claim("Resa beats both SFT baselines", beatsSft, resa, Math.max(sftFree, sftCot)));
+    s.append(claim("Resa beats the random-distortion control (same starting KL, no SAE)", beatsControl, resa, ctl));
+    s.append(String.format(Locale.ROOT, "- Base as its own source (Tina-0-step): Pass@1 %.3f vs base %.3f.%n", self, base));
+    return s.toString();
+  }
+
+  private static String claim(String what, boolean held, double a, double b) {
+    return String.format(Locale.ROOT, "- %s: **%s** (%.3f vs %.3f, difference %+.3f)%n", what, held ? "yes" : "no", a, b, a - b);
+  }
+
+  static void csv(Table t, Path file) throws IOException {
+    AtomicFiles.write(file, out -> t.write().csv(new OutputStreamWriter(out, StandardCharsets.UTF_8)));
+  }
+
+  /** A GitHub-flavoured markdown table; doubles get 3 significant decimals, FLOPs scientific notation. */
+  static String markdown(Table t) {
+    StringBuilder sb = new StringBuilder("|");
+    for (Column<?> c : t.columns()) sb.append(' ').append(c.name()).append(" |");
+    sb.append("\n|");
+    for (int i = 0; i < t.columnCount(); i++) sb.append("---|");
+    sb.append('\n');
+    for (int r = 0; r < t.rowCount(); r++) {
+      sb.append('|');
+      for (Column<?> c : t.columns()) {
+        Object v = c.get(r);
+        String cell;
+        if (v == null) {
+          cell = "-";
+        } else if (v instanceof Double d) {
+          if (d.isNaN()) cell = "-";
+          else if (c.name().equals("flops")) cell = String.format(Locale.ROOT, "%.2e", d);
+          else if (c.name().endsWith("wall_s") || c.name().equals("steps")) cell = String.format(Locale.ROOT, "%.1f", d);
+          else cell = String.format(Locale.ROOT, "%.3f", d);
+        } else {
+          cell = String.valueOf(v);
+        }
+        sb.append(' ').append(cell).append(" |");
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+}

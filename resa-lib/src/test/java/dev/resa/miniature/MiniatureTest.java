@@ -1,0 +1,57 @@
+package dev.resa.miniature;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tech.tablesaw.api.Table;
+
+/** The {@code ci} preset end to end (about 3 minutes on 2 cores), then a second run that must reuse the cache. */
+class MiniatureTest {
+  @TempDir Path out;
+
+  @Test
+  void ciPresetRunsEndToEndAndReusesItsCache() throws Exception {
+    Miniature.Result r = Miniature.run(Preset.ci(), out, false, 0);
+    Path dir = r.dir();
+    for (String f : List.of("report.md", "scores.csv", "costs.csv", "saes.csv", "stages.csv", "base/train.csv", "source/train.csv")) {
+      assertTrue(Files.isRegularFile(dir.resolve(f)), "missing " + f);
+    }
+    List<String> models = r.scores().stringColumn("model").asList();
+    for (String[] m : Miniature.MODELS) assertTrue(models.contains(m[0]), "scores.csv lacks row " + m[0]);
+    assertEquals(Miniature.MODELS.size(), r.scores().rowCount());
+    for (int i = 0; i < r.scores().rowCount(); i++) {
+      double p1 = r.scores().doubleColumn("pass1").get(i);
+      assertTrue(p1 >= 0 && p1 <= 1, "pass1 in [0, 1]: " + p1);
+    }
+    assertEquals(5, r.costs().rowCount(), "one cost row per route");
+    for (int i = 0; i < r.costs().rowCount(); i++) assertTrue(r.costs().doubleColumn("flops").get(i) > 0, "flops estimated");
+    assertEquals(5, r.saes().rowCount(), "four SAE modes and the random control");
+    Table base = r.log("base");
+    double first = base.doubleColumn("loss").get(0), last = base.doubleColumn("loss").get(base.rowCount() - 1);
+    assertFalse(Double.isNaN(last), "base loss is finite");
+    assertTrue(last < first * 0.6, "base pretraining lowers the loss: " + first + " -> " + last);
+    assertTrue(r.report().contains("## Verdict") && r.report().contains("reproduce"), "the report states the verdict");
+    for (String[] m : Miniature.MODELS) assertTrue(r.report().contains("| " + m[0] + " |"), "report row " + m[0]);
+
+    Map<Path, Long> stamps = new HashMap<>();
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().equals("stage.json") || f.toString().contains("/eval/")).toList()) {
+        stamps.put(f, Files.getLastModifiedTime(f).toMillis());
+      }
+    }
+    assertTrue(stamps.size() >= 20, "every stage and evaluation left a marker: " + stamps.size());
+    Miniature.run(Preset.ci(), out, false, 0);
+    for (var e : stamps.entrySet()) {
+      assertEquals(e.getValue(), Files.getLastModifiedTime(e.getKey()).toMillis(), "cached stage rewritten: " + e.getKey());
+    }
+  }
+}
