@@ -134,6 +134,15 @@ public final class BenchLmCommand implements Callable<Integer> {
     try (NDManager m = Djl.newManager(ai.djl.Device.cpu());
          DecoderLM model = new DecoderLM(config, Weights.random(config, m.newSubManager(), 0, DataType.FLOAT32));
          KvCache cache = new KvCache(config, m, 1, genTo, DataType.FLOAT32)) {
+      try (KvCache warm = new KvCache(config, m, 1, genPrompt + 16, DataType.FLOAT32)) { // JIT warm-up, untimed
+        for (int i = 0; i < 16; i++) {
+          try (NDManager scope = model.stepScope(warm)) {
+            long[] feed = i == 0 ? prompt : new long[] {0};
+            NDArray tok = scope.create(feed, new Shape(1, feed.length));
+            model.forward(tok, new DecoderLM.Options().cache(warm).lastPositionOnly()).logits().argMax(-1).toLongArray();
+          }
+        }
+      }
       long next;
       try (NDManager scope = model.stepScope(cache)) {
         NDArray logits = model.forward(scope.create(prompt, new Shape(1, genPrompt)), new DecoderLM.Options().cache(cache).lastPositionOnly()).logits();

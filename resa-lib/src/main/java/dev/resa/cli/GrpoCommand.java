@@ -69,6 +69,10 @@ public final class GrpoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--reward", defaultValue = "math",
+      description = "math (the evaluation's extractor + equivalence checker) or exact (exact match of the extracted answer).")
+  String reward;
+
   @Override
   public Integer call() throws Exception {
     Djl.init();
@@ -77,7 +81,12 @@ public final class GrpoCommand implements Callable<Integer> {
       Tokenizer tok = TuningInputs.tokenizer(base);
       Grpo.Config cfg = new Grpo.Config(new LoraConfig(rank, alpha, 0.05, LoraConfig.ALL_TARGETS, null, seed), group, prompts,
           maxNew, temperature, 0.2, beta, 1, lr, 0.01, 1.0, steps, seed);
-      try (Grpo grpo = new Grpo(model, tok, Grpo.exactMatch(), cfg)) {
+      Grpo.Reward fn = switch (reward) {
+        case "math" -> Grpo.mathEquivalence();
+        case "exact" -> Grpo.exactMatch();
+        default -> throw new IllegalArgumentException("--reward must be math or exact, got '" + reward + "'");
+      };
+      try (Grpo grpo = new Grpo(model, tok, fn, cfg)) {
         Grpo.Result r = grpo.train(problems);
         grpo.save(out.resolve("adapter"), base.toString());
         grpo.log().write().csv(out.resolve("training.csv").toFile());

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.resa.eval.Answers;
+import dev.resa.eval.Grader;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.Generator;
 import dev.resa.tokenizer.Tokenizer;
@@ -113,6 +115,15 @@ public final class Grpo implements AutoCloseable {
   /** Default reward: 1 when the extracted final answer equals the gold answer exactly, else 0. */
   public static Reward exactMatch() {
     return (completion, answer) -> extractAnswer(completion).equals(answer.trim()) ? 1.0 : 0.0;
+  }
+
+  /**
+   * The evaluation's checker as a reward: the answer a completion commits to ({@link Answers#extract}) compared
+   * with the gold answer by mathematical equivalence ({@link Grader}, with its per-comparison timeout).
+   */
+  public static Reward mathEquivalence() {
+    Grader grader = new Grader();
+    return (completion, answer) -> Answers.extract(completion).map(a -> grader.equal(a, answer)).orElse(false) ? 1.0 : 0.0;
   }
 
   private final DecoderLM model;

@@ -101,8 +101,7 @@ class GradientCheckTest {
     ModelConfig c = TestModels.config("llama", rope, false, true, 1);
     try (NDManager m = Djl.newManager(Device.cpu()); DecoderLM model = TestModels.random(c, 2, m)) {
       Shape xs = new Shape(1, 2, 3, 4); // [B, heads, T, E]
-      NDArray angles = randomLike(m, new Shape(1, 1, 3, 2), 8).mul(3);
-      NDArray[] rot = {angles.cos(), angles.sin()};
+      NDArray[] rot = model.ropeAt(null, 4, 3); // the model's tables at positions 4, 5, 6
       NDArray gain = randomLike(m, new Shape(4), 9);
       NDArray proj = randomLike(m, xs, 10);
       checkInput(m, xs, x -> model.applyRope(x, rot).mul(proj).sum(), "RoPE " + rope);
