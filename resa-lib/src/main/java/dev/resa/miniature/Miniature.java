@@ -17,6 +17,8 @@ import dev.resa.task.ArithmeticTask;
 import dev.resa.task.ArithmeticTask.Problem;
 import dev.resa.task.ArithmeticTask.Split;
 import dev.resa.tokenizer.CharTokenizer;
+import dev.resa.tuning.Lora;
+import dev.resa.tuning.LoraConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -196,10 +198,10 @@ public final class Miniature {
     banner("source: CoT-free GRPO with LoRA on base, then merge");
     long t0 = System.nanoTime();
     try (DecoderLM model = loadModel(dir.resolve("base"))) {
-      Lora lora = new Lora(model.config(), model.weights(), model.manager(), 0, p.loraRank(), p.loraAlpha(), seed + 1);
+      Lora lora = lora(model, 0, seed + 1);
       List<Trainers.Row> log = Trainers.grpo(model, tok, task, lora, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlTemperature(),
           p.rlLr(), p.rlKl(), p.maxNewTokens(), seed + 1, "source (GRPO)");
-      lora.mergeInto(model.weights());
+      lora.merge(model.weights());
       saveModel(model, d);
       finish(d, log, t0, Map.of("flops", Costs.grpoFlops(model.config(), log)));
     }
@@ -277,10 +279,10 @@ public final class Miniature {
         splice = randomDistortion(model, splices, target, klBatch);
       }
       double startKl = Trainers.spliceKl(model, tok, klBatch, p.hookLayer(), splice);
-      Lora lora = new Lora(model.config(), model.weights(), model.manager(), p.hookLayer() + 1, p.loraRank(), p.loraAlpha(), seed + 3);
+      Lora lora = lora(model, p.hookLayer() + 1, seed + 3);
       List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), p.hookLayer(), splice, lora,
           p.tuneSteps(), p.tuneLr(), seed + 3, "SAE-Tuning " + name);
-      lora.mergeInto(model.weights());
+      lora.merge(model.weights());
       saveModel(model, d);
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("flops", Costs.saeTuneFlops(model.config(), log, p.hookLayer()));
@@ -318,16 +320,26 @@ public final class Miniature {
     return h -> h.add(h.sub(mu).matMul(mat).mul(s)); // [B, T, D]
   }
 
+  /**
+   * The preset's LoRA on all seven projections of layers {@code fromLayer..}, owned by {@code model}'s manager.
+   * No dropout: at this scale the adapter is the only thing learning, and the stand-in it replaced had none.
+   */
+  private Lora lora(DecoderLM model, int fromLayer, long loraSeed) {
+    LoraConfig c = new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS,
+        LoraConfig.layersFrom(fromLayer, model.config().numLayers()), loraSeed);
+    return Lora.create(c, model.config(), model.manager(), DataType.FLOAT32);
+  }
+
   private void sft(String name, boolean withTraces) throws IOException {
     Path d = dir.resolve("tuned").resolve(name);
     if (done(d)) return;
     banner("SFT baseline: " + name);
     long t0 = System.nanoTime();
     try (DecoderLM model = loadModel(dir.resolve("base"))) {
-      Lora lora = new Lora(model.config(), model.weights(), model.manager(), 0, p.loraRank(), p.loraAlpha(), seed + 4);
+      Lora lora = lora(model, 0, seed + 4);
       List<Trainers.Row> log = Trainers.sft(model, tok, mix(withTraces ? 1 : 0, p.tuneBatch()), lora, p.tuneSteps(), p.tuneLr(),
           seed + 4, "SFT " + name);
-      lora.mergeInto(model.weights());
+      lora.merge(model.weights());
       saveModel(model, d);
       finish(d, log, t0, Map.of("flops", Costs.trainFlops(model.config(), log, 3.0)));
     }

@@ -17,6 +17,7 @@ import dev.resa.train.Gradients;
 import dev.resa.train.Losses;
 import dev.resa.train.LrSchedule;
 import dev.resa.train.Progress;
+import dev.resa.tuning.Lora;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
