@@ -338,10 +338,8 @@ public final class Miniature {
         splice = randomDistortion(model, splices, target, klBatch);
       }
       double startKl = Trainers.spliceKl(model, tok, klBatch, p.hookLayer(), splice);
-      Lora lora = lora(model, p.hookLayer() + 1, seed + 3);
-      List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), p.hookLayer(), splice, lora,
-          p.tuneSteps(), p.tuneLr(), seed + 3, "SAE-Tuning " + name);
-      lora.merge(model.weights());
+      List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), p.hookLayer(), splice,
+          loraConfig(model, p.hookLayer() + 1, seed + 3), p.tuneSteps(), p.tuneLr(), seed + 3, "SAE-Tuning " + name);
       saveModel(model, d);
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("flops", Costs.saeTuneFlops(model.config(), log, p.hookLayer()));
@@ -384,9 +382,12 @@ public final class Miniature {
    * No dropout: at this scale the adapter is the only thing learning, and the stand-in it replaced had none.
    */
   private Lora lora(DecoderLM model, int fromLayer, long loraSeed) {
-    LoraConfig c = new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS,
+    return Lora.create(loraConfig(model, fromLayer, loraSeed), model.config(), model.manager(), DataType.FLOAT32);
+  }
+
+  private LoraConfig loraConfig(DecoderLM model, int fromLayer, long loraSeed) {
+    return new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS,
         LoraConfig.layersFrom(fromLayer, model.config().numLayers()), loraSeed);
-    return Lora.create(c, model.config(), model.manager(), DataType.FLOAT32);
   }
 
   private void sft(String name, boolean withTraces) throws IOException {

@@ -18,6 +18,9 @@ import dev.resa.train.Losses;
 import dev.resa.train.LrSchedule;
 import dev.resa.train.Progress;
 import dev.resa.tuning.Lora;
+import dev.resa.tuning.LoraConfig;
+import dev.resa.tuning.SaeTuning;
+import dev.resa.tuning.Splice;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,39 +92,42 @@ final class Trainers {
   }
 
   /**
-   * Stage II (SAE-Tuning, resa-algorithm.md §2.3): the frozen splice replaces layer {@code layer}'s output under
-   * no-grad; LoRA on the layers after it learns to match the un-spliced, adapter-free model: loss = token-mean
-   * KL(teacher || student) over every real token (prompt included, as Resa masks nothing).
+   * Stage II with the library's {@link SaeTuning} (resa-algorithm.md §2.3): the frozen splice replaces layer
+   * {@code layer}'s output, LoRA on the layers after it learns to match the un-spliced, adapter-free model. The
+   * miniature feeds right-padded (prompt, completion) batches, so pads are masked out of the KL; the logged
+   * {@code kl} is the token mean over real tokens (comparable with {@link #spliceKl}). The adapter is merged into
+   * {@code model}'s weights at the end.
    */
   static List<Row> saeTune(DecoderLM model, Tokenizer tok, Texts data, int layer, UnaryOperator<NDArray> splice,
-      Lora lora, int steps, double lrValue, long seed, String title) {
-    model.setAdapter(lora);
-    try (AdamW opt = new AdamW(AdamW.Config.torchDefaults(lrValue), model.manager())) {
-      return loop(title, steps, seed, (step, rng) -> {
+      LoraConfig loraConfig, int steps, double lrValue, long seed, String title) {
+    SaeTuning.Config cfg = new SaeTuning.Config(layer, loraConfig, lrValue, 0.01, 1.0, 1, 1,
+        SaeTuning.Schedule.CONSTANT, 0, true, 0, null, "");
+    Splice frozen = new Splice() {
+      @Override
+      public NDArray reconstruct(NDArray x) {
+        return splice.apply(x).stopGradient(); // [N, D]
+      }
+
+      @Override
+      public int dIn() {
+        return model.config().hiddenSize();
+      }
+    };
+    try (SaeTuning tuning = new SaeTuning(model, frozen, cfg);
+        AdamW opt = new AdamW(AdamW.Config.torchDefaults(lrValue), model.manager())) {
+      List<NDArray> params = tuning.adapter().parameters();
+      List<Row> log = loop(title, steps, seed, (step, rng) -> {
         try (NDManager sm = model.stepScope()) {
           TokenBatch tb = batch(sm, tok, data.apply(rng));
-          NDArray h = model.forward(tb.inputs(), new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
-          NDArray pTeacher;
-          try (AutoCloseable off = model.disableAdapter()) {
-            pTeacher = model.resume(h, layer + 1, new DecoderLM.Options()).logits().softmax(-1); // [B, T, V]
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-          NDArray hHat = splice.apply(h).stopGradient(); // [B, T, D]
-          NDArray loss;
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray logq = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().logSoftmax(-1); // [B, T, V]
-            NDArray kl = pTeacher.mul(pTeacher.add(1e-10f).log().sub(logq)).sum(new int[] {-1}); // [B, T]
-            loss = kl.mul(tb.valid()).sum().div(tb.valid().sum());
-            gc.backward(loss);
-          }
-          Gradients.clipGlobalNorm(lora.parameters(), 1.0);
-          opt.step(lora.parameters(), lrValue);
-          return metrics("kl", loss.getFloat(), "tokens", tb.valid().sum().getFloat());
+          SaeTuning.Measured m = tuning.backward(tb.inputs(), tb.valid());
+          Gradients.clipGlobalNorm(params, 1.0);
+          opt.step(params, lrValue);
+          double tokens = tb.valid().sum().getFloat();
+          return metrics("kl", m.kl() * tb.inputs().getShape().get(0) / tokens, "tokens", tokens); // Σ KL / B -> token mean
         }
       });
-    } finally {
-      model.setAdapter(null);
+      tuning.adapter().merge(model.weights());
+      return log;
     }
   }
 
