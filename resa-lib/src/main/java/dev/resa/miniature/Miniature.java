@@ -396,10 +396,8 @@ public final class Miniature {
     banner("SFT baseline: " + name);
     long t0 = System.nanoTime();
     try (DecoderLM model = loadModel(dir.resolve("base"))) {
-      Lora lora = lora(model, 0, seed + 4);
-      List<Trainers.Row> log = Trainers.sft(model, tok, mix(withTraces ? 1 : 0, p.tuneBatch()), lora, p.tuneSteps(), p.tuneLr(),
-          seed + 4, "SFT " + name);
-      lora.merge(model.weights());
+      List<Trainers.Row> log = Trainers.sft(model, tok, mix(withTraces ? 1 : 0, p.tuneBatch()), loraConfig(model, 0, seed + 4),
+          p.tuneSteps(), p.tuneLr(), seed + 4, "SFT " + name);
       saveModel(model, d);
       finish(d, log, t0, Map.of("flops", Costs.trainFlops(model.config(), log, 3.0)));
     }

@@ -20,6 +20,7 @@ import dev.resa.train.Progress;
 import dev.resa.tuning.Lora;
 import dev.resa.tuning.LoraConfig;
 import dev.resa.tuning.SaeTuning;
+import dev.resa.tuning.Sft;
 import dev.resa.tuning.Splice;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,25 +70,27 @@ final class Trainers {
     }
   }
 
-  /** LoRA SFT: cross-entropy on completion tokens; LoRA on every layer (the paper's SFT baselines). */
-  static List<Row> sft(DecoderLM model, Tokenizer tok, Texts data, Lora lora, int steps, double lrValue, long seed, String title) {
-    model.setAdapter(lora);
-    try (AdamW opt = new AdamW(AdamW.Config.torchDefaults(lrValue), model.manager())) {
-      return loop(title, steps, seed, (step, rng) -> {
+  /**
+   * LoRA SFT with the library's {@link Sft} (the paper's SFT baselines): cross-entropy on completion tokens of
+   * right-padded (prompt, completion) batches, AdamW at a constant lr. The adapter is merged into {@code model}'s
+   * weights at the end.
+   */
+  static List<Row> sft(DecoderLM model, Tokenizer tok, Texts data, LoraConfig loraConfig, int steps, double lrValue, long seed,
+      String title) {
+    Sft.Config cfg = new Sft.Config(loraConfig, lrValue, 0.01, 1.0, 1, 1, 0, 0, null, "");
+    try (Sft sft = new Sft(model, cfg); AdamW opt = new AdamW(AdamW.Config.torchDefaults(lrValue), model.manager())) {
+      List<NDArray> params = sft.adapter().parameters();
+      List<Row> log = loop(title, steps, seed, (step, rng) -> {
         try (NDManager sm = model.stepScope()) {
           TokenBatch tb = batch(sm, tok, data.apply(rng));
-          NDArray loss;
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            loss = Losses.crossEntropy(model.logits(tb.inputs()), tb.targets(), tb.completion());
-            gc.backward(loss);
-          }
-          Gradients.clipGlobalNorm(lora.parameters(), 1.0);
-          opt.step(lora.parameters(), lrValue);
-          return metrics("loss", loss.getFloat(), "tokens", tb.valid().sum().getFloat());
+          double loss = sft.backward(tb.inputs(), tb.targets(), tb.completion());
+          Gradients.clipGlobalNorm(params, 1.0);
+          opt.step(params, lrValue);
+          return metrics("loss", loss, "tokens", tb.valid().sum().getFloat());
         }
       });
-    } finally {
-      model.setAdapter(null);
+      sft.adapter().merge(model.weights());
+      return log;
     }
   }
 
