@@ -14,8 +14,8 @@ import dev.resa.task.ArithmeticTask.Problem;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.train.AdamW;
 import dev.resa.train.Gradients;
+import dev.resa.train.LmTrainer;
 import dev.resa.train.Losses;
-import dev.resa.train.LrSchedule;
 import dev.resa.train.Progress;
 import dev.resa.tuning.Lora;
 import dev.resa.tuning.LoraConfig;
@@ -45,23 +45,20 @@ final class Trainers {
   /** A batch of (prompt, completion) texts for one step. */
   interface Texts extends Function<Random, List<String[]>> {}
 
-  /** Full-weight next-token pretraining with AdamW and a cosine schedule; loss on completion tokens. */
+  /**
+   * Full-weight next-token pretraining with the library's {@link LmTrainer} on right-padded (prompt, completion)
+   * batches, loss on completion tokens: AdamW (torch betas 0.9 / 0.999, weight decay 0.01 on matrices), cosine
+   * from {@code peakLr} to a tenth after min(50, steps / 10) warm-up steps, gradients clipped at 1.
+   */
   static List<Row> pretrain(DecoderLM model, Tokenizer tok, Texts data, int steps, double peakLr, long seed, String title) {
-    List<NDArray> params = model.weights().setTrainable(n -> true);
-    LrSchedule lr = LrSchedule.cosine(peakLr, peakLr * 0.1, Math.min(50, steps / 10), steps);
-    try (AdamW opt = new AdamW(AdamW.Config.torchDefaults(peakLr), model.manager())) {
+    LmTrainer.Config cfg = new LmTrainer.Config(steps, 1, peakLr, 0.1, Math.min(50, steps / 10), 0.01, 0.9, 0.999, 1.0, seed, 0, null);
+    try (LmTrainer trainer = LmTrainer.forBatches(model, cfg)) {
       return loop(title, steps, seed, (step, rng) -> {
-        try (NDManager sm = model.stepScope()) {
+        try (NDManager sm = model.manager().newSubManager()) {
           TokenBatch tb = batch(sm, tok, data.apply(rng));
-          NDArray loss;
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            loss = Losses.crossEntropy(model.logits(tb.inputs()), tb.targets(), tb.completion());
-            gc.backward(loss);
-          }
-          double norm = Gradients.clipGlobalNorm(params, 1.0);
-          opt.step(params, lr.at(step));
-          Map<String, Double> m = metrics("loss", loss.getFloat(), "tokens", tb.valid().sum().getFloat());
-          m.put("grad_norm", norm);
+          LmTrainer.StepResult r = trainer.trainStep(tb.inputs(), tb.targets(), tb.completion());
+          Map<String, Double> m = metrics("loss", r.loss(), "tokens", tb.valid().sum().getFloat());
+          m.put("grad_norm", r.gradNorm());
           return m;
         }
       });
