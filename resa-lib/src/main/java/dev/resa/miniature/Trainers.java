@@ -15,7 +15,6 @@ import dev.resa.tokenizer.Tokenizer;
 import dev.resa.train.AdamW;
 import dev.resa.train.Gradients;
 import dev.resa.train.LmTrainer;
-import dev.resa.train.Losses;
 import dev.resa.train.Progress;
 import dev.resa.tuning.Lora;
 import dev.resa.tuning.LoraConfig;
