@@ -22,7 +22,6 @@ import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparseCoderConfig;
 import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.CharTokenizer;
-import dev.resa.tuning.Lora;
 import dev.resa.tuning.LoraConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -204,10 +203,8 @@ public final class Miniature {
     banner("source: CoT-free GRPO with LoRA on base, then merge");
     long t0 = System.nanoTime();
     try (DecoderLM model = loadModel(dir.resolve("base"))) {
-      Lora lora = lora(model, 0, seed + 1);
-      List<Trainers.Row> log = Trainers.grpo(model, tok, task, lora, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlTemperature(),
-          p.rlLr(), p.rlKl(), p.maxNewTokens(), seed + 1, "source (GRPO)");
-      lora.merge(model.weights());
+      List<Trainers.Row> log = Trainers.grpo(model, tok, task, loraConfig(model, 0, seed + 1), p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlTemperature(),
+          p.rlLr(), p.rlKl(), p.maxNewTokens(), seed + 1);
       saveModel(model, d);
       finish(d, log, t0, Map.of("flops", Costs.grpoFlops(model.config(), log)));
     }
@@ -381,10 +378,6 @@ public final class Miniature {
    * The preset's LoRA on all seven projections of layers {@code fromLayer..}, owned by {@code model}'s manager.
    * No dropout: at this scale the adapter is the only thing learning, and the stand-in it replaced had none.
    */
-  private Lora lora(DecoderLM model, int fromLayer, long loraSeed) {
-    return Lora.create(loraConfig(model, fromLayer, loraSeed), model.config(), model.manager(), DataType.FLOAT32);
-  }
-
   private LoraConfig loraConfig(DecoderLM model, int fromLayer, long loraSeed) {
     return new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS,
         LoraConfig.layersFrom(fromLayer, model.config().numLayers()), loraSeed);
