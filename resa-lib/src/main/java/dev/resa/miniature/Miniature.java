@@ -16,13 +16,20 @@ import dev.resa.model.Weights;
 import dev.resa.task.ArithmeticTask;
 import dev.resa.task.ArithmeticTask.Problem;
 import dev.resa.task.ArithmeticTask.Split;
+import dev.resa.sae.SaeMetrics;
+import dev.resa.sae.SaeTrainer;
+import dev.resa.sae.SparseCoder;
+import dev.resa.sae.SparseCoderConfig;
+import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.CharTokenizer;
+import dev.resa.tuning.LoraConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -196,10 +203,8 @@ public final class Miniature {
     banner("source: CoT-free GRPO with LoRA on base, then merge");
     long t0 = System.nanoTime();
     try (DecoderLM model = loadModel(dir.resolve("base"))) {
-      Lora lora = new Lora(model.config(), model.weights(), model.manager(), 0, p.loraRank(), p.loraAlpha(), seed + 1);
-      List<Trainers.Row> log = Trainers.grpo(model, tok, task, lora, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlTemperature(),
-          p.rlLr(), p.rlKl(), p.maxNewTokens(), seed + 1, "source (GRPO)");
-      lora.mergeInto(model.weights());
+      List<Trainers.Row> log = Trainers.grpo(model, tok, task, loraConfig(model, 0, seed + 1), p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlTemperature(),
+          p.rlLr(), p.rlKl(), p.maxNewTokens(), seed + 1);
       saveModel(model, d);
       finish(d, log, t0, Map.of("flops", Costs.grpoFlops(model.config(), log)));
     }
@@ -234,32 +239,85 @@ public final class Miniature {
       acts = mode.equals("scratch") || mode.equals("finetuned") ? sourceActs() : Trainers.activations(lm, tok, texts, p.hookLayer(), 256);
       captureFlops = Costs.captureFlops(lm.config(), acts.length, p.hookLayer());
     }
-    try (TopKSae sae = mode.equals("finetuned")
-        ? TopKSae.load(dir.resolve("sae/pretrained/sae.safetensors"), root, p.saeK())
-        : new TopKSae(root, p.hidden(), p.saeLatents(), p.saeK(), 42)) {
-      List<TopKSae.StepLog> slog = sae.train(acts, p.saeSteps(), p.saeBatch(), 1e-3, seed + 7, "SAE " + mode);
-      Files.createDirectories(d);
-      sae.save(d.resolve("sae.safetensors"));
+    SparseCoder start = mode.equals("finetuned")
+        ? SparsifyFormat.read(dir.resolve("sae/pretrained"), root) // fine-tuned: continue from the pre-trained SAE
+        : SparseCoder.init(SparseCoderConfig.of(p.hidden(), p.saeLatents(), p.saeK()), root, 42);
+    // Adam at lr 1e-3 (the trainer's ADAM option), not Resa's SignSGD + Schedule-Free: the presets' SAE step counts
+    // were tuned with Adam at this lr, and SignSGD's automatic lr (5e-3 · sqrt(2^14 / n)) is sized for 65k-latent
+    // SAEs over millions of tokens; the two have not been compared at this scale. Dead = silent for 50 batches.
+    SaeTrainer.Config cfg = SaeTrainer.Config.resa().withOptimizer(SaeTrainer.Optimizer.ADAM).withLr(1e-3)
+        .withDeadThreshold(50L * p.saeBatch());
+    try (SaeTrainer trainer = new SaeTrainer(cfg, Map.of(HOOK, start));
+        NDManager kept = root.newSubManager()) {
+      Table history = trainer.fit(rowBatches(acts, p.saeBatch(), seed + 7), p.saeSteps());
+      SparseCoder sae = trainer.averaged(HOOK, kept);
+      SparsifyFormat.write(d, sae);
       List<Trainers.Row> log = new ArrayList<>();
-      for (TopKSae.StepLog s : slog) {
+      for (int i = 0; i < history.rowCount(); i++) {
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("fvu", s.fvu());
-        m.put("l0", s.l0());
-        m.put("dead_pct", s.deadPct());
-        log.add(new Trainers.Row(s.step(), m));
+        m.put("fvu", history.doubleColumn("fvu").get(i));
+        m.put("l0", history.doubleColumn("l0").get(i));
+        m.put("dead_pct", 100 * history.doubleColumn("dead_pct").get(i));
+        log.add(new Trainers.Row(history.intColumn("step").get(i), m));
       }
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("flops", captureFlops + Costs.saeFlops(p.hidden(), p.saeLatents(), (long) p.saeSteps() * p.saeBatch()));
       extra.put("activation_rows", (double) acts.length);
       for (String m : List.of("base", "source")) {
         try (DecoderLM lm = loadModel(dir.resolve(m))) {
-          extra.put("fvu_heldout_" + m, sae.fvu(Trainers.activations(lm, tok, heldOutTexts(), p.hookLayer(), 256)));
+          extra.put("fvu_heldout_" + m, reconstruction(sae, Trainers.activations(lm, tok, heldOutTexts(), p.hookLayer(), 256)).fvu());
         }
       }
-      double[] density = sae.density(acts);
+      double[] density = reconstruction(sae, acts).density();
       AtomicFiles.writeString(d.resolve("density.json"), GSON.toJson(density));
       finish(d, log, t0, extra);
     }
+  }
+
+  /** The one hook the miniature's SAEs read (a key for {@link SaeTrainer}'s map). */
+  private static final String HOOK = "residual";
+
+  /** Endless batches of {@code batch} rows of {@code acts} drawn with replacement, seeded. */
+  private Iterator<Map<String, NDArray>> rowBatches(float[][] acts, int batch, long rowSeed) {
+    Random rng = new Random(rowSeed);
+    int dd = acts[0].length;
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return true;
+      }
+
+      @Override
+      public Map<String, NDArray> next() {
+        float[] rows = new float[batch * dd];
+        for (int i = 0; i < batch; i++) System.arraycopy(acts[rng.nextInt(acts.length)], 0, rows, i * dd, dd);
+        return Map.of(HOOK, root.create(rows, new Shape(batch, dd))); // [N, d]; the trainer closes it
+      }
+    };
+  }
+
+  /** FVU, L0 and per-latent density of {@code sae} on activation rows [N][d], in one pass. */
+  static SaeMetrics.Reconstruction reconstruction(SparseCoder sae, float[][] acts) {
+    int dd = acts[0].length;
+    float[] rows = new float[acts.length * dd];
+    for (int i = 0; i < acts.length; i++) System.arraycopy(acts[i], 0, rows, i * dd, dd);
+    NDArray x = sae.manager().create(rows, new Shape(acts.length, dd)); // [N, d]; closed by the metrics
+    return SaeMetrics.reconstruction(sae, List.of(x).iterator());
+  }
+
+  /** Latent activations [T][m] of {@code sae} on one sequence of activations [T][d] (dense, zeros off the top k). */
+  static float[][] codes(SparseCoder sae, float[][] acts) {
+    int dd = acts[0].length, m = sae.config().numLatents(), k = sae.config().k();
+    float[] rows = new float[acts.length * dd];
+    for (int i = 0; i < acts.length; i++) System.arraycopy(acts[i], 0, rows, i * dd, dd);
+    float[][] out = new float[acts.length][m];
+    try (NDManager sm = sae.manager().newSubManager()) {
+      SparseCoder.TopK top = sae.encode(sm.create(rows, new Shape(acts.length, dd))); // [T, k] each
+      float[] v = top.values().toFloatArray();
+      long[] idx = top.indices().toLongArray();
+      for (int t = 0; t < acts.length; t++) for (int j = 0; j < k; j++) out[t][(int) idx[t * k + j]] = v[t * k + j];
+    }
+    return out;
   }
 
   private void tuned(String name, String saeMode) throws IOException {
@@ -269,7 +327,7 @@ public final class Miniature {
     long t0 = System.nanoTime();
     List<String[]> klBatch = cotFreeData(64).apply(new Random(seed + 11));
     try (DecoderLM model = loadModel(dir.resolve("base"));
-        TopKSae sae = TopKSae.load(dir.resolve("sae").resolve(saeMode == null ? "scratch" : saeMode).resolve("sae.safetensors"), root, p.saeK());
+        SparseCoder sae = SparsifyFormat.read(dir.resolve("sae").resolve(saeMode == null ? "scratch" : saeMode), root);
         NDManager splices = root.newSubManager()) {
       UnaryOperator<NDArray> splice = sae::reconstruct;
       if (saeMode == null) {
@@ -277,10 +335,8 @@ public final class Miniature {
         splice = randomDistortion(model, splices, target, klBatch);
       }
       double startKl = Trainers.spliceKl(model, tok, klBatch, p.hookLayer(), splice);
-      Lora lora = new Lora(model.config(), model.weights(), model.manager(), p.hookLayer() + 1, p.loraRank(), p.loraAlpha(), seed + 3);
-      List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), p.hookLayer(), splice, lora,
-          p.tuneSteps(), p.tuneLr(), seed + 3, "SAE-Tuning " + name);
-      lora.mergeInto(model.weights());
+      List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), p.hookLayer(), splice,
+          loraConfig(model, p.hookLayer() + 1, seed + 3), p.tuneSteps(), p.tuneLr(), seed + 3, "SAE-Tuning " + name);
       saveModel(model, d);
       Map<String, Double> extra = new LinkedHashMap<>();
       extra.put("flops", Costs.saeTuneFlops(model.config(), log, p.hookLayer()));
@@ -318,16 +374,23 @@ public final class Miniature {
     return h -> h.add(h.sub(mu).matMul(mat).mul(s)); // [B, T, D]
   }
 
+  /**
+   * The preset's LoRA on all seven projections of layers {@code fromLayer..}, owned by {@code model}'s manager.
+   * No dropout: at this scale the adapter is the only thing learning, and the stand-in it replaced had none.
+   */
+  private LoraConfig loraConfig(DecoderLM model, int fromLayer, long loraSeed) {
+    return new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS,
+        LoraConfig.layersFrom(fromLayer, model.config().numLayers()), loraSeed);
+  }
+
   private void sft(String name, boolean withTraces) throws IOException {
     Path d = dir.resolve("tuned").resolve(name);
     if (done(d)) return;
     banner("SFT baseline: " + name);
     long t0 = System.nanoTime();
     try (DecoderLM model = loadModel(dir.resolve("base"))) {
-      Lora lora = new Lora(model.config(), model.weights(), model.manager(), 0, p.loraRank(), p.loraAlpha(), seed + 4);
-      List<Trainers.Row> log = Trainers.sft(model, tok, mix(withTraces ? 1 : 0, p.tuneBatch()), lora, p.tuneSteps(), p.tuneLr(),
-          seed + 4, "SFT " + name);
-      lora.mergeInto(model.weights());
+      List<Trainers.Row> log = Trainers.sft(model, tok, mix(withTraces ? 1 : 0, p.tuneBatch()), loraConfig(model, 0, seed + 4),
+          p.tuneSteps(), p.tuneLr(), seed + 4, "SFT " + name);
       saveModel(model, d);
       finish(d, log, t0, Map.of("flops", Costs.trainFlops(model.config(), log, 3.0)));
     }
@@ -459,13 +522,13 @@ public final class Miniature {
       CharTokenizer tok = ArithmeticTask.tokenizer();
       try (NDManager m = Djl.newManager(Djl.defaultDevice());
           DecoderLM lm = loadModel(dir.resolve(model), m);
-          TopKSae sae = TopKSae.load(dir.resolve("sae").resolve(saeMode).resolve("sae.safetensors"), m, p.saeK())) {
+          SparseCoder sae = SparsifyFormat.read(dir.resolve("sae").resolve(saeMode), m)) {
         List<String[]> one = List.<String[]>of(new String[] {prompt, completion});
         float[][] h = Trainers.activations(lm, tok, one, p.hookLayer(), 1); // [T][D]
         int[] ids = Trainers.withBos(tok, prompt + completion);
         List<String> tokens = new ArrayList<>();
         for (int i = 0; i < h.length; i++) tokens.add(tok.decode(new int[] {ids[i]}).replace("\n", "\\n"));
-        return new FeatureActivations(tokens, sae.codes(h));
+        return new FeatureActivations(tokens, codes(sae, h));
       }
     }
 

@@ -77,8 +77,11 @@ public final class SaeTrainer implements AutoCloseable {
     }
   }
 
-  /** One SAE's numbers after a step. */
-  public record StepMetrics(double fvu, double auxkLoss, double deadPct, double tokensPerSecond) {}
+  /**
+   * One SAE's numbers after a step. {@code l0} is the mean number of latents per token with a positive activation
+   * (at most k; below k when the ReLU zeroes some of the top k).
+   */
+  public record StepMetrics(double fvu, double auxkLoss, double deadPct, double tokensPerSecond, double l0) {}
 
   private final class Slot {
     final SparseCoder sae;
@@ -110,7 +113,7 @@ public final class SaeTrainer implements AutoCloseable {
     this.config = config;
     for (var e : saes.entrySet()) slots.put(e.getKey(), new Slot(e.getValue()));
     history = Table.create("sae training", IntColumn.create("step"), StringColumn.create("hook"), DoubleColumn.create("fvu"),
-        DoubleColumn.create("auxk"), DoubleColumn.create("dead_pct"), DoubleColumn.create("tokens_per_s"));
+        DoubleColumn.create("auxk"), DoubleColumn.create("dead_pct"), DoubleColumn.create("tokens_per_s"), DoubleColumn.create("l0"));
   }
 
   /** Fresh SAEs (Resa init, seeded) at each hook point, all with the same shape. */
@@ -128,7 +131,7 @@ public final class SaeTrainer implements AutoCloseable {
     return step;
   }
 
-  /** Per-step history: step, hook, fvu, auxk, dead_pct, tokens_per_s. */
+  /** Per-step history: step, hook, fvu, auxk, dead_pct, tokens_per_s, l0. */
   public Table history() {
     return history;
   }
@@ -154,6 +157,7 @@ public final class SaeTrainer implements AutoCloseable {
       history.doubleColumn("auxk").append(m.auxkLoss());
       history.doubleColumn("dead_pct").append(m.deadPct());
       history.doubleColumn("tokens_per_s").append(m.tokensPerSecond());
+      history.doubleColumn("l0").append(m.l0());
     }
     step++;
     return out;
@@ -169,6 +173,7 @@ public final class SaeTrainer implements AutoCloseable {
     List<NDArray> params = sae.parameters();
     double fvu = 0;
     double auxk = 0;
+    double active = 0; // positive latent activations over the batch
     try (NDManager scope = sae.manager().newSubManager()) {
       for (NDArray p : params) p.tempAttach(scope);
       x.tempAttach(scope);
@@ -199,7 +204,12 @@ public final class SaeTrainer implements AutoCloseable {
             gc.backward(loss);
             fvu += scalar(o.fvu());
             if (o.auxkLoss() != null) auxk += scalar(o.auxkLoss());
-            for (long j : o.latentIndices().toLongArray()) fired[(int) j] = true;
+            long[] idx = o.latentIndices().toLongArray();
+            float[] acts = o.latentActs().stopGradient().toFloatArray(); // [c, k]
+            for (int i = 0; i < idx.length; i++) {
+              if (acts[i] > 0) active++;
+              fired[(int) idx[i]] = true;
+            }
           }
         }
       }
@@ -212,7 +222,7 @@ public final class SaeTrainer implements AutoCloseable {
         if (slot.sinceFired[j] > config.deadFeatureThreshold()) dead++;
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      return new StepMetrics(fvu, auxk, dead / (double) fired.length, tokens / seconds);
+      return new StepMetrics(fvu, auxk, dead / (double) fired.length, tokens / seconds, active / tokens);
     }
   }
 

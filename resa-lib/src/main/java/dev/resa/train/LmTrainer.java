@@ -107,14 +107,20 @@ public final class LmTrainer implements AutoCloseable {
    * Every chunk must have the same length, at least 2 (inputs are {@code chunk[:-1]}, targets {@code chunk[1:]}).
    */
   public LmTrainer(DecoderLM model, Config config, List<long[]> chunks, Map<String, NDArray> trainable) {
-    if (chunks.isEmpty()) throw new IllegalArgumentException("no training chunks: the corpus is shorter than one chunk");
-    this.chunkLen = chunks.get(0).length;
-    if (chunkLen < 2) throw new IllegalArgumentException("chunks need at least 2 tokens, got " + chunkLen);
-    for (int i = 0; i < chunks.size(); i++) {
-      if (chunks.get(i).length != chunkLen) {
-        throw new IllegalArgumentException("chunk " + i + " has " + chunks.get(i).length + " tokens, expected " + chunkLen);
-      }
-    }
+    this(model, config, requireChunks(chunks), trainable, 0);
+  }
+
+  /**
+   * A trainer of every weight for callers that bring their own batches (e.g. right-padded prompt / completion
+   * pairs with a loss mask) through {@link #trainStep(NDArray, NDArray, NDArray)}. It holds no chunks, so
+   * {@link #trainStep()} and {@link #train()} are unavailable; schedule, optimiser and clipping are as configured.
+   */
+  public static LmTrainer forBatches(DecoderLM model, Config config) {
+    return new LmTrainer(model, config, List.of(), model.weights().asMap(), 0);
+  }
+
+  private LmTrainer(DecoderLM model, Config config, List<long[]> chunks, Map<String, NDArray> trainable, int unused) {
+    this.chunkLen = chunks.isEmpty() ? 0 : chunks.get(0).length;
     this.model = model;
     this.config = config;
     this.chunks = chunks;
@@ -128,6 +134,18 @@ public final class LmTrainer implements AutoCloseable {
     this.adamDecay = new AdamW(new AdamW.Config(config.lr(), config.beta1(), config.beta2(), 1e-8, config.weightDecay()), m);
     this.adamNoDecay = new AdamW(new AdamW.Config(config.lr(), config.beta1(), config.beta2(), 1e-8, 0), m);
     this.schedule = config.schedule();
+  }
+
+  private static List<long[]> requireChunks(List<long[]> chunks) {
+    if (chunks.isEmpty()) throw new IllegalArgumentException("no training chunks: the corpus is shorter than one chunk");
+    int chunkLen = chunks.get(0).length;
+    if (chunkLen < 2) throw new IllegalArgumentException("chunks need at least 2 tokens, got " + chunkLen);
+    for (int i = 0; i < chunks.size(); i++) {
+      if (chunks.get(i).length != chunkLen) {
+        throw new IllegalArgumentException("chunk " + i + " has " + chunks.get(i).length + " tokens, expected " + chunkLen);
+      }
+    }
+    return chunks;
   }
 
   /** Updates done so far. */
@@ -165,6 +183,7 @@ public final class LmTrainer implements AutoCloseable {
 
   /** One optimizer update on the next batch. */
   public StepResult trainStep() {
+    if (chunks.isEmpty()) throw new IllegalStateException("this trainer has no chunks (forBatches): call trainStep(inputs, targets, mask)");
     long start = System.nanoTime();
     int b = config.batchSize();
     long[] batch = new long[b * chunkLen];
@@ -194,6 +213,35 @@ public final class LmTrainer implements AutoCloseable {
     step++;
     double secs = (System.nanoTime() - start) / 1e9;
     log.add(step, loss, lr, (double) b * (chunkLen - 1) / secs, Map.of("grad_norm", norm));
+    return new StepResult(loss, lr, norm);
+  }
+
+  /**
+   * One optimizer update on a caller-supplied batch: mean cross-entropy of {@code targets} [B, T] given
+   * {@code inputs} [B, T] (int64) over positions where {@code mask} [B, T] is 1 (null = all). The arrays may live
+   * in the caller's {@link DecoderLM#stepScope()}; the step runs in its own.
+   */
+  public StepResult trainStep(NDArray inputs, NDArray targets, NDArray mask) {
+    long start = System.nanoTime();
+    double lr = schedule.at(step);
+    double loss, norm;
+    try (NDManager scope = model.stepScope()) {
+      for (NDArray p : params.values()) {
+        if (p.getManager() != scope) p.tempAttach(scope);
+      }
+      NDArray lossArray;
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        lossArray = Losses.crossEntropy(model.logits(inputs), targets, mask); // scalar
+        gc.backward(lossArray);
+      }
+      loss = lossArray.toType(DataType.FLOAT64, false).getDouble();
+      norm = Gradients.clipGlobalNorm(new ArrayList<>(params.values()), config.gradClip());
+      adamDecay.step(decay, lr);
+      adamNoDecay.step(noDecay, lr);
+    }
+    step++;
+    double secs = (System.nanoTime() - start) / 1e9;
+    log.add(step, loss, lr, inputs.size() / secs, Map.of("grad_norm", norm));
     return new StepResult(loss, lr, norm);
   }
 

@@ -132,6 +132,7 @@ public final class Grpo implements AutoCloseable {
   private final Config config;
   private final Lora lora;
   private final TrainingLog log = new TrainingLog("grpo", "reward", "loss", "kl", "completion_tokens");
+  private java.util.function.Consumer<List<String>> completionListener = texts -> {};
 
   /** Creates a fresh adapter and installs it on {@code model}. */
   public Grpo(DecoderLM model, Tokenizer tokenizer, Reward reward, Config config) {
@@ -148,6 +149,15 @@ public final class Grpo implements AutoCloseable {
 
   public Lora adapter() {
     return lora;
+  }
+
+  /**
+   * Hands each sampling round's completion texts (stop tokens stripped, in sample order: prompt-major, G per
+   * prompt) to {@code listener} before the update, for statistics the log does not keep (e.g. how many reason).
+   */
+  public Grpo onCompletions(java.util.function.Consumer<List<String>> listener) {
+    this.completionListener = listener;
+    return this;
   }
 
   /** Prompt ids: BOS (when the tokenizer has one) then the prompt text. */
@@ -232,10 +242,12 @@ public final class Grpo implements AutoCloseable {
     double[] rewards = new double[n];
     double sum = 0, tokens = 0;
     List<int[]> sequences = new ArrayList<>();
+    List<String> texts = new ArrayList<>(n);
     int[] pl = new int[n], cl = new int[n];
     for (int i = 0; i < n; i++) {
       int[] c = completions.get(i);
-      rewards[i] = reward.score(text(c), batch.get(i / g).answer());
+      texts.add(text(c));
+      rewards[i] = reward.score(texts.get(i), batch.get(i / g).answer());
       sum += rewards[i];
       tokens += c.length;
       int[] seq = new int[prompts.get(i).length + c.length];
@@ -245,6 +257,7 @@ public final class Grpo implements AutoCloseable {
       pl[i] = prompts.get(i).length;
       cl[i] = c.length;
     }
+    completionListener.accept(texts);
     double[] adv = new double[n];
     for (int p = 0; p < batch.size(); p++) {
       double mean = 0;

@@ -154,6 +154,15 @@ public final class SaeTuning implements AutoCloseable {
    * zeroes them). Works inside the caller's {@link DecoderLM#stepScope()}.
    */
   public Measured backward(NDArray tokens) {
+    return backward(tokens, null);
+  }
+
+  /**
+   * {@link #backward(NDArray)} for right-padded batches: {@code valid} [B, T] (1 = real token, 0 = pad) weights each
+   * position's KL, so the loss is {@code Σ valid · KL / B} and pads contribute nothing; null means every position
+   * counts (packed chunks, as Resa). Right padding keeps real tokens' causal context free of pads.
+   */
+  public Measured backward(NDArray tokens, NDArray valid) {
     long batch = tokens.getShape().get(0);
     int l = config.layer();
     AtomicReference<NDArray> captured = new AtomicReference<>();
@@ -184,7 +193,9 @@ public final class SaeTuning implements AutoCloseable {
         Hooks splice = Hooks.create().replace("layers." + l, this::splice, true);
         student = model.forward(tokens, new DecoderLM.Options().hooks(splice)).logits();
       }
-      loss = klTeacherStudent(pT, logPT, student).mul(Scalars.of(student, 1.0 / batch));
+      NDArray kl = valid == null ? klTeacherStudent(pT, logPT, student)
+          : pT.mul(logPT.sub(student.logSoftmax(-1))).sum(new int[] {-1}).mul(valid).sum(); // [B, T] masked, summed
+      loss = kl.mul(Scalars.of(student, 1.0 / batch));
       gc.backward(loss);
     } finally {
       lora.train(false);

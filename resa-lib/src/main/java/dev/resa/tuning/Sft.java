@@ -72,6 +72,23 @@ public final class Sft implements AutoCloseable {
     return log.table();
   }
 
+  /**
+   * One forward and backward for callers with their own batching (e.g. right-padded prompt / completion pairs):
+   * mean cross-entropy of {@code targets} [B, T] given {@code inputs} [B, T] over the positions where {@code mask}
+   * [B, T] is 1 (null = all), with adapter dropout on. Gradients accumulate into {@link #adapter()}'s parameters;
+   * the caller clips, steps and zeroes them. Call inside the caller's {@link DecoderLM#stepScope()}.
+   */
+  public double backward(NDArray inputs, NDArray targets, NDArray mask) {
+    lora.train(true);
+    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      NDArray l = Losses.crossEntropy(model.logits(inputs), targets, mask); // scalar
+      gc.backward(l);
+      return SaeTuning.scalar(l);
+    } finally {
+      lora.train(false);
+    }
+  }
+
   /** Trains on equal-length packed chunks; returns the mean loss of the last step. */
   public double train(List<int[]> chunks) throws IOException {
     if (chunks.isEmpty()) throw new IllegalArgumentException("no chunks to train on");

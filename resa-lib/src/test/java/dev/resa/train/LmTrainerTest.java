@@ -59,6 +59,34 @@ class LmTrainerTest {
 
   private static final LmTrainer.Config SMALL = LmTrainer.Config.defaults().withSteps(8).withBatch(4).withLr(3e-3, 2);
 
+  /** A caller-supplied batch (forBatches) takes the same three steps as the trainer's own chunk of that batch. */
+  @Test
+  void suppliedBatchStepsMatchTheChunkPath() {
+    long[] chunk = {1, 4, 10, 3, 11, 7, 2, 5, 10, 9};
+    LmTrainer.Config cfg = LmTrainer.Config.defaults().withSteps(3).withBatch(1).withLr(3e-3, 1);
+    double[][] losses = new double[2][3];
+    float[][] weights = new float[2][];
+    for (int path = 0; path < 2; path++) {
+      try (NDManager m = Djl.newManager(ai.djl.Device.cpu()); DecoderLM model = tinyModel(m, 32, 64, 32, 5);
+          LmTrainer t = path == 0 ? new LmTrainer(model, cfg, List.<long[]>of(chunk)) : LmTrainer.forBatches(model, cfg)) {
+        for (int s = 0; s < 3; s++) {
+          if (path == 0) {
+            losses[path][s] = t.trainStep().loss();
+          } else {
+            try (NDManager b = m.newSubManager()) {
+              NDArray tok = b.create(chunk, new Shape(1, chunk.length)); // [1, L]
+              losses[path][s] = t.trainStep(tok.get(":, :-1"), tok.get(":, 1:"), null).loss();
+            }
+          }
+        }
+        weights[path] = model.weights().get("model.layers.0.mlp.up_proj.weight").toFloatArray();
+      }
+    }
+    assertArrayEquals(losses[0], losses[1], 1e-6);
+    assertArrayEquals(weights[0], weights[1], 1e-6f);
+    assertTrue(losses[0][2] < losses[0][0], "three steps on one chunk lower its loss");
+  }
+
   @Test
   void sameSeedGivesTheSameLossesBitForBit() throws IOException {
     List<long[]> chunks = Packing.pack(additions(400, 1), TOK, 17);

@@ -210,6 +210,41 @@ class SaeTuningTest {
     }
   }
 
+  /** With a validity mask, the loss sums the KL over real positions only (pads at the end of row 1), / B. */
+  @Test
+  void maskedLossCountsOnlyValidPositions() {
+    int layer = 2;
+    List<int[]> batch = chunks(2, 9, 32, 4);
+    double[] valid = new double[2 * 9];
+    for (int i = 0; i < valid.length; i++) valid[i] = i < 9 + 5 ? 1 : 0; // row 1 keeps its first 5 tokens
+    try (DecoderLM model = model(root, TINY, 8, DataType.FLOAT64)) {
+      TinyTopK sae = new TinyTopK(root, 16, 64, 3, 5, DataType.FLOAT64);
+      double expected = 0;
+      try (NDManager step = model.stepScope()) {
+        NDArray tok = SaeTuning.tokens(step, batch);
+        double[] p = model.logits(tok).toDoubleArray(); // [B, T, V]
+        NDArray h = model.forward(tok, new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
+        NDArray hHat = sae.reconstruct(h.reshape(-1, 16)).reshape(h.getShape());
+        double[] q = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().toDoubleArray();
+        for (int row = 0; row < 2 * 9; row++) {
+          if (valid[row] == 0) continue;
+          double[] lp = logSoftmax(p, row * 32, 32), lq = logSoftmax(q, row * 32, 32);
+          for (int v = 0; v < 32; v++) expected += Math.exp(lp[v]) * (lp[v] - lq[v]);
+        }
+        expected /= 2; // batchmean
+      }
+      for (boolean shortcut : new boolean[] {true, false}) {
+        try (SaeTuning t = new SaeTuning(model, sae, SaeTuning.Config.resa(layer).withPrefixShortcut(shortcut));
+            NDManager step = model.stepScope()) {
+          NDArray mask = step.create(valid, new ai.djl.ndarray.types.Shape(2, 9)); // [B, T]
+          double got = t.backward(SaeTuning.tokens(step, batch), mask).kl();
+          assertTrue(expected > 0.01);
+          assertEquals(expected, got, 1e-10 * expected);
+        }
+      }
+    }
+  }
+
   static double[] logSoftmax(double[] x, int off, int n) {
     double max = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);

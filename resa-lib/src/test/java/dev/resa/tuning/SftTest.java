@@ -20,6 +20,32 @@ class SftTest {
     assertEquals("Q?\nthink: \nlong trace\n answer: 42", Sft.format("Q?", "long trace", "42", false));
   }
 
+  /** With a mask holding one 1, the loss is exactly that position's -log p(target), computed independently. */
+  @Test
+  void maskedBackwardIsTheCrossEntropyOfTheMaskedPositions() throws Exception {
+    Djl.init();
+    ModelConfig c = ModelConfig.tinyQwen2(16, 32, 2, 4, 2, 48, 32);
+    try (NDManager root = NDManager.newBaseManager();
+         DecoderLM model = new DecoderLM(c, Weights.random(c, root.newSubManager(), 2, DataType.FLOAT64))) {
+      Sft.Config cfg = new Sft.Config(new LoraConfig(4, 8, 0, LoraConfig.ALL_TARGETS, null, 1), 1e-2, 0, 1.0, 1, 2, 0, 0, null, "tiny");
+      try (Sft sft = new Sft(model, cfg); NDManager step = model.stepScope()) {
+        long[] in = {1, 5, 7, 2, 3, 3, 9, 4}, out = {5, 7, 2, 11, 3, 9, 4, 0};
+        double[] mask = new double[8];
+        mask[6] = 1; // row 1, position 2: target 4
+        ai.djl.ndarray.NDArray inputs = step.create(in, new ai.djl.ndarray.types.Shape(2, 4));
+        double got = sft.backward(inputs, step.create(out, new ai.djl.ndarray.types.Shape(2, 4)),
+            step.create(mask, new ai.djl.ndarray.types.Shape(2, 4)));
+        double[] logits = model.logits(inputs).toDoubleArray(); // [2, 4, 16]
+        int off = (4 + 2) * 16;
+        double max = Double.NEGATIVE_INFINITY, z = 0;
+        for (int v = 0; v < 16; v++) max = Math.max(max, logits[off + v]);
+        for (int v = 0; v < 16; v++) z += Math.exp(logits[off + v] - max);
+        double expected = -(logits[off + 4] - max - Math.log(z));
+        assertEquals(expected, got, 1e-9 * expected);
+      }
+    }
+  }
+
   /** LoRA + cross-entropy learns a repeating pattern: the loss falls well below its start. */
   @Test
   void loraCrossEntropyLowersTheLoss() throws Exception {
