@@ -100,6 +100,9 @@ public final class Miniature {
     this.test = task.problems(Split.TEST, preset.testProblems(), 0); // fixed: the same test set for every seed
   }
 
+  /** Bumped whenever a stage's files change shape (2: SAEs in sparsify's layout); older caches are rebuilt, not misread. */
+  private static final int CACHE_FORMAT = 2;
+
   /** The run directory of a preset and seed under {@code outRoot}. */
   public static Path runDir(Path outRoot, Preset preset, long seed) {
     return outRoot.resolve(preset.name() + "-s" + seed);
@@ -110,8 +113,14 @@ public final class Miniature {
     Djl.init();
     threads();
     Path dir = runDir(outRoot, preset, seed);
-    if (fresh && Files.exists(dir)) deleteTree(dir);
+    Path stamp = dir.resolve("cache-format.txt");
+    boolean current = Files.isRegularFile(stamp) && Files.readString(stamp).trim().equals(Integer.toString(CACHE_FORMAT));
+    if (Files.exists(dir) && !fresh && !current) {
+      System.err.println("miniature: " + dir + " was written by an older version of the pipeline; rebuilding it");
+    }
+    if (Files.exists(dir) && (fresh || !current)) deleteTree(dir);
     Files.createDirectories(dir);
+    AtomicFiles.writeString(stamp, Integer.toString(CACHE_FORMAT));
     long t0 = System.nanoTime();
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
       Miniature m = new Miniature(preset, dir, seed, root);
