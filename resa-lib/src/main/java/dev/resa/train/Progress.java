@@ -8,8 +8,9 @@ import java.util.ServiceLoader;
  *
  * <p>{@link #start} asks the {@link Display} providers found by {@link ServiceLoader} first (the Jupyter kernel
  * registers one that updates a single notebook output in place); with none active it falls back to a terminal
- * progress bar on stderr, and {@code -Dresa.progress.off=true} silences both. Loops call {@link Bar#update} once per step and {@link #checkInterrupted()} between
- * steps, so a notebook interrupt stops training at the next step boundary.
+ * progress bar on stderr, and {@code -Dresa.progress.off=true} silences both. Loops call {@link Bar#update} once per
+ * step and {@link #checkInterrupted()} between steps, so a notebook interrupt stops training at the next step
+ * boundary.
  */
 public final class Progress {
   private Progress() {}
