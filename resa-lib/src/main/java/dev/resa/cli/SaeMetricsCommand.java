@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.resa.activations.ActivationSource;
 import dev.resa.activations.Packing;
-import dev.resa.activations.TriggerData;
 import dev.resa.activations.TriggerTemplate;
 import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
@@ -15,7 +14,6 @@ import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -49,8 +47,7 @@ public final class SaeMetricsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Djl.init();
-    List<String> texts = new ArrayList<>();
-    for (Path p : io.data) texts.addAll(TriggerData.load(io.resolveData(p), io.limit));
+    List<String> texts = io.triggerTexts();
     try (NDManager manager = NDManager.newBaseManager(); DecoderLM model = io.loadModel(manager)) {
       Tokenizer tok = io.loadTokenizer(model.config().vocabSize());
       Map<String, SparseCoder> saes = new TreeMap<>();

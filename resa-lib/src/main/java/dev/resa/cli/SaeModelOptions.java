@@ -5,12 +5,13 @@ import dev.resa.core.DataDir;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.HfCheckpoint;
 import dev.resa.model.Llama2c;
-import dev.resa.tokenizer.HfTokenizer;
-import dev.resa.tokenizer.Llama2cTokenizer;
+import dev.resa.activations.TriggerData;
 import dev.resa.tokenizer.Tokenizer;
+import dev.resa.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
@@ -53,7 +54,14 @@ final class SaeModelOptions {
     if (file == null && source.model != null) file = source.model.resolve("tokenizer.json");
     if (file == null) throw new IllegalArgumentException("--tokenizer is required with --llama2c (e.g. tok512.bin)");
     if (!Files.exists(file)) throw new IOException("tokenizer not found: " + file);
-    return file.getFileName().toString().endsWith(".bin") ? Llama2cTokenizer.load(file, vocab) : HfTokenizer.open(file);
+    return Tokenizers.open(file, vocab); // the one place that tells tok.bin, char and HF tokenizers apart
+  }
+
+  /** Every --data file's records in Resa's trigger template, {@code --limit} per file. */
+  List<String> triggerTexts() throws IOException {
+    List<String> texts = new ArrayList<>();
+    for (Path p : data) texts.addAll(TriggerData.load(resolveData(p), limit));
+    return texts;
   }
 
   Path resolveData(Path p) {

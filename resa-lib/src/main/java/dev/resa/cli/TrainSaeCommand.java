@@ -3,7 +3,6 @@ package dev.resa.cli;
 import ai.djl.ndarray.NDManager;
 import dev.resa.activations.ActivationSource;
 import dev.resa.activations.Packing;
-import dev.resa.activations.TriggerData;
 import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.sae.SaeTrainer;
@@ -13,7 +12,6 @@ import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,8 +73,7 @@ public final class TrainSaeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Djl.init();
-    List<String> texts = new ArrayList<>();
-    for (Path p : io.data) texts.addAll(TriggerData.load(io.resolveData(p), io.limit));
+    List<String> texts = io.triggerTexts();
     try (NDManager manager = NDManager.newBaseManager(); DecoderLM model = io.loadModel(manager)) {
       Tokenizer tok = io.loadTokenizer(model.config().vocabSize());
       List<long[]> chunks = Packing.pack(texts, tok, io.ctxLen);
