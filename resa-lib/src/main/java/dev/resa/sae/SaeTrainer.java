@@ -1,9 +1,7 @@
 package dev.resa.sae;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import dev.resa.io.SafeTensors;
 import dev.resa.train.AdamW;
 import dev.resa.train.Progress;
@@ -17,7 +15,6 @@ import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-import dev.resa.core.Scalars;
 
 /**
  * sparsify's trainer as Resa runs it (resa-algorithm §1.4): one SAE per hook point, all fed from the same
@@ -176,6 +173,7 @@ public final class SaeTrainer implements AutoCloseable {
     double active = 0; // positive latent activations over the batch
     try (NDManager scope = sae.manager().newSubManager()) {
       for (NDArray p : params) p.tempAttach(scope);
+      for (NDArray g : sae.gradients()) g.tempAttach(scope);
       x.tempAttach(scope);
       if (!slot.bDecInitialised) { // sparsify: b_dec ← mean of the first batch, also when fine-tuning
         NDArray mean = x.mean(new int[] {0}); // [d]
@@ -197,25 +195,20 @@ public final class SaeTrainer implements AutoCloseable {
           for (NDArray p : params) p.tempAttach(cs);
           NDArray xs = tokens <= chunk ? x : x.get(s + ":" + Math.min(tokens, s + chunk)); // [c, d]
           xs.tempAttach(cs);
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            SparseCoder.ForwardOutput o = sae.forward(xs, deadMask, tv);
-            NDArray loss = o.fvu();
-            if (o.auxkLoss() != null) loss = loss.add(o.auxkLoss().mul(Scalars.of(loss, config.auxkAlpha())));
-            gc.backward(loss);
-            fvu += scalar(o.fvu());
-            if (o.auxkLoss() != null) auxk += scalar(o.auxkLoss());
-            long[] idx = o.latentIndices().toLongArray();
-            float[] acts = o.latentActs().stopGradient().toFloatArray(); // [c, k]
-            for (int i = 0; i < idx.length; i++) {
-              if (acts[i] > 0) active++;
-              fired[(int) idx[i]] = true;
-            }
+          SparseCoder.ForwardOutput o = sae.forwardBackward(xs, deadMask, tv, config.auxkAlpha());
+          fvu += scalar(o.fvu());
+          if (o.auxkLoss() != null) auxk += scalar(o.auxkLoss());
+          long[] idx = o.latentIndices().toLongArray();
+          float[] acts = o.latentActs().toFloatArray(); // [c, k]
+          for (int i = 0; i < idx.length; i++) {
+            if (acts[i] > 0) active++;
+            fired[(int) idx[i]] = true;
           }
         }
       }
       if (sae.config().normalizeDecoder()) sae.removeGradientParallelToDecoder();
-      if (slot.signum != null) slot.signum.step(params);
-      else slot.adam.step(params);
+      if (slot.signum != null) slot.signum.step(params, sae.gradients());
+      else slot.adam.step(params, sae.gradients(), slot.adam.config().lr());
       int dead = 0;
       for (int j = 0; j < fired.length; j++) {
         slot.sinceFired[j] = fired[j] ? 0 : slot.sinceFired[j] + tokens;

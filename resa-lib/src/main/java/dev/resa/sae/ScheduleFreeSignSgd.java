@@ -60,31 +60,33 @@ public final class ScheduleFreeSignSgd implements AutoCloseable {
     return steps;
   }
 
-  /** One update of every parameter from its accumulated gradient (computed at y); gradients are then zeroed. */
-  public void step(List<NDArray> params) {
+  /**
+   * One update of every parameter from its gradient (computed at y), {@code grads} in the same order; the
+   * gradients are then zeroed.
+   */
+  public void step(List<NDArray> params, List<NDArray> grads) {
+    if (grads.size() != params.size()) throw new IllegalArgumentException(params.size() + " parameters but " + grads.size() + " gradients");
     double m = config.momentum();
     double lr = Math.max(config.lr(), 1e-8);
     lrMax = Math.max(lrMax, lr);
     double weight = Math.pow(steps + 1, config.r()) * Math.pow(lrMax, config.weightLrPower());
     weightSum += weight;
     double c = weight / weightSum;
-    for (NDArray p : params) {
+    for (int i = 0; i < params.size(); i++) {
+      NDArray p = params.get(i);
+      NDArray g = grads.get(i);
       NDArray zp = z.computeIfAbsent(p, k -> {
-        NDArray copy = k.stopGradient().duplicate();
+        NDArray copy = k.duplicate();
         copy.attach(state);
         return copy;
       });
-      try (NDManager scope = state.newSubManager()) {
-        NDArray g = p.getGradient();
-        g.attach(scope);
-        zp.tempAttach(scope);
-        p.tempAttach(scope);
-        p.muli(1 / m).addi(zp.mul(1 - 1 / m)); // p = x
-        zp.subi(g.sign().muli(lr)); // z step at y's gradient
-        p.addi(zp.sub(p).muli(c)); // x ← x + c (z − x)
-        p.addi(zp.sub(p).muli(1 - m)); // p = y
-        g.subi(g);
-      }
+      // The four lines of the class comment folded into in-place passes, so nothing the size of p is allocated:
+      //   z' = z − lr·s,   y' = (1 − c)·y + c·z' − (1 − m)(1 − c)·lr·s,   with s = sign(g)
+      NDArray step = g.signi().muli(lr); // lr·s, in g's buffer
+      zp.subi(step); // z'
+      p.muli(1 - c);
+      p.addi(step.muli(-(1 - m) * (1 - c) / c).addi(zp).muli(c)); // c > 0 always (c = 1 at the first step)
+      g.subi(g);
     }
     steps++;
   }

@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.SparseFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.resa.core.Scalars;
 
 /**
@@ -18,17 +20,19 @@ import dev.resa.core.Scalars;
  * <pre>
  *   pre   = relu(W_enc (x − b_dec) + b_enc)          // [N, n], computed in token chunks, never kept
  *   vals, idx = topk(pre, k)                         // [N, k]
- *   x̂     = Σ_j vals_j · W_dec[idx_j] + b_dec          // gather k decoder rows, no dense [N, n] decode
+ *   x̂     = Σ_j vals_j · W_dec[idx_j] + b_dec          // a sparse [N, n] code times W_dec
  *   fvu   = Σ (x − x̂)² / Σ (x − mean_tokens(x))²
  * </pre>
  *
- * The encoder GEMM runs without autograd; only the selected latents are recomputed differentiably from the k
- * gathered encoder rows. So the backward touches k rows of {@code W_enc}, {@code b_enc} and {@code W_dec} per token
- * (torch's embedding backward scatter-adds them), costing ≈ 2dn + 8kd FLOP per token as in anchors §4.2.
+ * Nothing here records an autograd graph. {@link #forwardBackward} writes the backward out by hand and keeps it as
+ * sparse as the forward: per token only the k selected rows of {@code W_enc}, {@code b_enc} and {@code W_dec} get
+ * gradient, so a step costs the encoder GEMM plus O(k·d) per token: ≈ 2dn + 8kd FLOP as in anchors §4.2.
  */
 public final class SparseCoder implements AutoCloseable {
   /** Activation budget for one dense pre-activation chunk (floats): 2^25 = 128 MB in fp32. */
   private static final long PRE_ACT_BUDGET = 1L << 25;
+  /** Budget for one block of gathered decoder rows in the backward (floats): 2^22 = 16 MB in fp32. */
+  private static final long GATHER_BUDGET = 1L << 22;
 
   private final SparseCoderConfig config;
   private final NDManager manager;
@@ -50,7 +54,6 @@ public final class SparseCoder implements AutoCloseable {
     this.bEnc = bEnc;
     this.wDec = wDec;
     this.bDec = bDec;
-    for (NDArray p : parameters()) p.setRequiresGradient(true);
   }
 
   /**
@@ -131,6 +134,17 @@ public final class SparseCoder implements AutoCloseable {
     return List.of(wEnc, bEnc, wDec, bDec);
   }
 
+  private List<NDArray> gradients;
+
+  /**
+   * The gradient buffers {@link #forwardBackward} adds to, in {@link #parameters()} order (zeros, allocated on
+   * first use, so an SAE used only for inference carries none). Whoever steps the optimiser zeroes them.
+   */
+  public List<NDArray> gradients() {
+    if (gradients == null) gradients = parameters().stream().map(p -> manager.zeros(p.getShape(), p.getDataType(), p.getDevice())).toList();
+    return gradients;
+  }
+
   private int chunkTokens;
 
   /** Tokens per dense pre-activation chunk: by default one [chunk, n] buffer stays within 2^25 floats. */
@@ -157,16 +171,15 @@ public final class SparseCoder implements AutoCloseable {
     checkInput(x);
     long tokens = x.getShape().get(0);
     int chunk = chunkTokens();
-    NDArray w = wEnc.stopGradient();
-    NDArray b = bEnc.stopGradient();
-    NDArray c = bDec.stopGradient();
     List<NDArray> vals = new ArrayList<>();
     List<NDArray> idx = new ArrayList<>();
     for (long s = 0; s < tokens; s += chunk) {
       NDArray xs = tokens <= chunk ? x.stopGradient() : x.stopGradient().get(s + ":" + Math.min(tokens, s + chunk));
-      NDArray lin = xs.sub(c).matMul(w.transpose()).addi(b); // [chunk, n]
+      NDArray saeIn = xs.sub(bDec); // [chunk, d]
+      NDArray lin = saeIn.getNDArrayInternal().linear(saeIn, wEnc, bEnc).singletonOrThrow(); // [chunk, n], one fused addmm
       NDArray pre = Scalars.relu(lin); // [chunk, n]
       lin.close();
+      saeIn.close();
       if (penalty != null) pre.addi(penalty);
       NDList top = pre.topK(kk, -1, true, false); // values [chunk, kk], indices [chunk, kk]
       vals.add(top.get(0));
@@ -177,25 +190,14 @@ public final class SparseCoder implements AutoCloseable {
   }
 
   /**
-   * The selected latents' activations, recomputed differentiably from the k gathered encoder rows:
-   * {@code relu(W_enc[idx]·(x − b_dec) + b_enc[idx])} ([N, k]). Gradients reach only those rows.
+   * x̂ = Σ_j acts_j · W_dec[idx_j] + b_dec for acts, indices [N, k] ([N, d]): the codes as a sparse [N, n] matrix
+   * times {@code W_dec}, so neither a dense code nor the [N, k, d] gathered rows are ever built. No gradient.
    */
-  public NDArray activations(NDArray x, NDArray indices) {
-    NDArray rows = gatherRows(wEnc, indices); // [N, k, d]
-    NDArray saeIn = x.sub(bDec).expandDims(-1); // [N, d, 1]
-    NDArray dot = rows.batchMatMul(saeIn).squeeze(-1); // [N, k]
-    NDArray bias = gatherRows(bEnc.expandDims(-1), indices).squeeze(-1); // [N, k]
-    return Scalars.relu(dot.add(bias));
-  }
-
-  /** x̂ = Σ_j acts_j · W_dec[idx_j] + b_dec for acts, indices [N, k]: a k-weighted sum of gathered rows ([N, d]). */
   public NDArray decode(NDArray acts, NDArray indices) {
-    NDArray rows = gatherRows(wDec, indices); // [N, k, d]
-    return acts.expandDims(1).batchMatMul(rows).squeeze(1).add(bDec); // [N, d]
-  }
-
-  private static NDArray gatherRows(NDArray table, NDArray indices) {
-    return table.getNDArrayInternal().embedding(indices, table, SparseFormat.DENSE).singletonOrThrow();
+    NDArray code = sparseCodes(acts, indices, config.numLatents(), false); // [N, n], N·k entries
+    NDArray xHat = code.matMul(wDec).addi(bDec); // [N, d]
+    code.close();
+    return xHat;
   }
 
   /** Forward with FVU against this batch's own variance; no AuxK. */
@@ -204,18 +206,46 @@ public final class SparseCoder implements AutoCloseable {
   }
 
   /**
-   * The training forward. {@code deadMask} [n] (1 = dead) turns on sparsify's AuxK loss (k_aux = d/2 over the dead
-   * latents, reconstructing the residual); null turns it off. {@code totalVariance} (a scalar) is the FVU
-   * denominator Σ(x − mean)²; pass the whole batch's value when x is one chunk of it, null to use x's own.
+   * The training forward, without gradients. {@code deadMask} [n] (1 = dead) turns on sparsify's AuxK loss (k_aux =
+   * d/2 over the dead latents, reconstructing the residual); null turns it off. {@code totalVariance} (a scalar) is
+   * the FVU denominator Σ(x − mean)²; pass the whole batch's value when x is one chunk of it, null to use x's own.
    */
   public ForwardOutput forward(NDArray x, NDArray deadMask, NDArray totalVariance) {
+    return run(x, deadMask, totalVariance, Double.NaN);
+  }
+
+  /**
+   * {@link #forward} plus the gradients of {@code fvu + auxkAlpha · auxk}, added to each parameter's gradient
+   * buffer. The backward is written out by hand, sparse like the forward: per token only the k selected rows of
+   * {@code W_enc}, {@code b_enc} and {@code W_dec} receive gradient, through sparse-times-dense products, and
+   * nothing of size [N, n] or [N, k, d] is allocated (beyond the encoder's own chunk). With e = x − x̂, tv the total
+   * variance, S the sparse code (values a, after ReLU) and S′ the same pattern holding the pre-activation gradients:
+   *
+   * <pre>
+   *   G      = ∂fvu/∂x̂ = −2e / tv                          // [N, d]
+   *   ∇W_dec = Sᵀ G                                         // [n, d]: k rows per token
+   *   ∂a     = ⟨G_t, W_dec[idx_tj]⟩, masked where a = 0       // [N, k]
+   *   ∇W_enc = S′ᵀ (x − b_dec),  ∇b_enc = S′ᵀ 1               // [n, d], [n]
+   *   ∇b_dec = Σ_t G_t − ∇b_enc · W_enc                       // decoder bias, minus the encoder's input shift
+   * </pre>
+   *
+   * The AuxK term adds the same four products for its own code, with G = 2·scale·(ê − e)/tv (e held constant).
+   */
+  public ForwardOutput forwardBackward(NDArray x, NDArray deadMask, NDArray totalVariance, double auxkAlpha) {
+    if (!(auxkAlpha >= 0)) throw new IllegalArgumentException("auxkAlpha must be >= 0, got " + auxkAlpha);
+    return run(x, deadMask, totalVariance, auxkAlpha);
+  }
+
+  /** Forward, and the backward too unless {@code auxkAlpha} is NaN. */
+  private ForwardOutput run(NDArray x, NDArray deadMask, NDArray totalVariance, double auxkAlpha) {
     checkInput(x);
+    boolean backward = !Double.isNaN(auxkAlpha);
     NDArray tv = totalVariance != null ? totalVariance : totalVariance(x);
-    NDArray idx = encode(x).indices(); // [N, k]
-    NDArray acts = activations(x, idx); // [N, k]
-    NDArray xHat = decode(acts, idx); // [N, d]
-    NDArray e = x.sub(xHat); // [N, d]
+    TopK top = encode(x); // [N, k] each
+    NDArray xHat = decode(top.values(), top.indices()); // [N, d]
+    NDArray e = x.stopGradient().sub(xHat); // [N, d]
     NDArray fvu = e.square().sum().div(tv);
+    if (backward) backwardThroughCode(x, top, e.div(tv).muli(-2)); // G = −2e/tv
     NDArray auxk = null;
     if (deadMask != null) {
       long numDead = (long) deadMask.sum().toType(DataType.FLOAT64, false).getDouble();
@@ -226,12 +256,72 @@ public final class SparseCoder implements AutoCloseable {
         NDArray zeros = x.getManager().zeros(new Shape(config.numLatents()), x.getDataType());
         NDArray ninf = x.getManager().full(new Shape(config.numLatents()), Float.NEGATIVE_INFINITY, x.getDataType());
         NDArray deadPenalty = NDArrays.where(dead, zeros, ninf).expandDims(0); // [1, n]: 0 where dead, −inf elsewhere
-        NDArray auxIdx = encode(x, (int) Math.min(kAux, numDead), deadPenalty).indices(); // [N, k_aux]
-        NDArray eHat = decode(activations(x, auxIdx), auxIdx); // [N, d]
-        auxk = eHat.sub(e.stopGradient()).square().sum().mul(Scalars.of(tv, scale)).div(tv);
+        TopK aux = encode(x, (int) Math.min(kAux, numDead), deadPenalty); // [N, k_aux] each
+        NDArray r = decode(aux.values(), aux.indices()).subi(e); // ê − e, [N, d]
+        auxk = r.square().sum().muli(scale).div(tv);
+        if (backward && auxkAlpha > 0) backwardThroughCode(x, aux, r.div(tv).muli(2 * scale * auxkAlpha));
       }
     }
-    return new ForwardOutput(acts, idx, xHat, fvu, auxk);
+    return new ForwardOutput(top.values(), top.indices(), xHat, fvu, auxk);
+  }
+
+  /**
+   * Adds to the parameters' gradients what flows back from {@code gOut} = ∂loss/∂x̂ [N, d] through the decoder and
+   * the encoder, for the code {@code top} of x (see {@link #forwardBackward}).
+   */
+  private void backwardThroughCode(NDArray x, TopK top, NDArray gOut) {
+    int n = config.numLatents();
+    NDArray saeIn = x.stopGradient().sub(bDec); // [N, d]
+    NDArray codeT = sparseCodes(top.values(), top.indices(), n, true); // [n, N]
+    List<NDArray> grads = gradients();
+    accumulate(grads.get(2), codeT.matMul(gOut)); // Sᵀ G, [n, d]
+    NDArray gActs = rowDots(gOut, wDec, top.indices()); // [N, k]
+    NDArray gPre = gActs.muli(top.values().gt(0)); // ReLU: no gradient where the activation is 0
+    NDArray gradT = sparseCodes(gPre, top.indices(), n, true); // [n, N]
+    accumulate(grads.get(0), gradT.matMul(saeIn)); // S′ᵀ (x − b_dec), [n, d]
+    NDArray gBEnc = gradT.matMul(x.getManager().ones(new Shape(x.getShape().get(0), 1), x.getDataType())).reshape(n); // [n]
+    grads.get(1).addi(gBEnc);
+    NDArray gBDec = gOut.sum(new int[] {0}).subi(gBEnc.expandDims(0).matMul(wEnc).reshape(-1)); // [d]
+    accumulate(grads.get(3), gBDec);
+  }
+
+  /** ⟨g_t, table[idx_tj]⟩ for g [N, d], idx [N, k] ([N, k]), gathering the rows in token blocks of bounded size. */
+  private static NDArray rowDots(NDArray g, NDArray table, NDArray indices) {
+    long tokens = indices.getShape().get(0);
+    long block = Math.max(1, GATHER_BUDGET / (indices.getShape().get(1) * table.getShape().get(1)));
+    List<NDArray> parts = new ArrayList<>();
+    for (long s = 0; s < tokens; s += block) {
+      String range = s + ":" + Math.min(tokens, s + block);
+      NDArray rows = gatherRows(table, indices.get(range)); // [b, k, d]
+      parts.add(rows.batchMatMul(g.get(range).expandDims(-1)).squeeze(-1)); // [b, k]
+      rows.close();
+    }
+    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(new NDList(parts));
+  }
+
+  private static NDArray gatherRows(NDArray table, NDArray indices) {
+    return table.getNDArrayInternal().embedding(indices, table, SparseFormat.DENSE).singletonOrThrow();
+  }
+
+  /**
+   * Codes as a sparse COO matrix with k entries per token: [N, n] at (token, latent), or its transpose [n, N].
+   * libtorch multiplies these with dense matrices in O(N·k·d), on CPU and CUDA alike.
+   */
+  private static NDArray sparseCodes(NDArray values, NDArray indices, long n, boolean transposed) {
+    long tokens = indices.getShape().get(0);
+    long k = indices.getShape().get(1);
+    NDArray latent = indices.flatten(); // [N·k]
+    NDArray token = indices.getManager().arange(0, (int) tokens, 1, DataType.INT64, indices.getDevice())
+        .expandDims(1).broadcast(new Shape(tokens, k)).flatten(); // [N·k]: 0,0,…,1,1,…
+    NDArray coords = NDArrays.stack(new NDList(transposed ? latent : token, transposed ? token : latent)); // [2, N·k]
+    Shape shape = transposed ? new Shape(n, tokens) : new Shape(tokens, n);
+    return JniUtils.createSparseCoo((PtNDArray) coords, (PtNDArray) values.flatten(), shape);
+  }
+
+  /** {@code grad += delta}, then frees delta. */
+  private static void accumulate(NDArray grad, NDArray delta) {
+    grad.addi(delta);
+    delta.close();
   }
 
   /** Σ (x − mean over tokens)² for x [N, d], the FVU denominator (no gradient). */
@@ -267,9 +357,12 @@ public final class SparseCoder implements AutoCloseable {
 
   /** Removes, from {@code W_dec}'s gradient, the component parallel to each (unit) row: g_i ← g_i − (g_i·w_i) w_i. */
   public void removeGradientParallelToDecoder() {
-    NDArray g = wDec.getGradient();
-    NDArray parallel = g.mul(wDec).sum(new int[] {1}, true); // [n, 1]
-    g.subi(parallel.mul(wDec));
+    NDArray g = gradients().get(2);
+    NDArray parallel = g.expandDims(1).batchMatMul(wDec.expandDims(2)).reshape(-1, 1); // [n, 1]: row-wise g_i·w_i
+    NDArray along = wDec.mul(parallel); // [n, d]
+    g.subi(along);
+    parallel.close();
+    along.close();
   }
 
   private void checkInput(NDArray x) {

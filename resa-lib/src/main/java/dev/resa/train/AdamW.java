@@ -48,19 +48,32 @@ public final class AdamW implements AutoCloseable {
     step(params, config.lr());
   }
 
-  /** One update at learning rate {@code lr}; gradients are read and then zeroed. */
+  /** One update at learning rate {@code lr} from the autograd gradients, which are read and then zeroed. */
   public void step(List<NDArray> params, double lr) {
+    List<NDArray> grads = new ArrayList<>();
+    for (NDArray p : params) grads.add(p.getGradient());
+    try {
+      step(params, grads, lr);
+    } finally {
+      for (NDArray g : grads) g.close(); // wrappers only: the storage belongs to the parameter
+    }
+  }
+
+  /** One update at learning rate {@code lr} from explicit gradients ({@code params} order), which are then zeroed. */
+  public void step(List<NDArray> params, List<NDArray> grads, double lr) {
+    if (grads.size() != params.size()) throw new IllegalArgumentException(params.size() + " parameters but " + grads.size() + " gradients");
     steps++;
     double bc1 = 1 - Math.pow(config.beta1(), steps);
     double bc2 = 1 - Math.pow(config.beta2(), steps);
-    for (NDArray p : params) {
+    for (int i = 0; i < params.size(); i++) {
+      NDArray p = params.get(i);
+      NDArray g = grads.get(i);
       NDArray[] mv = moments.computeIfAbsent(p, k -> new NDArray[] {state.zeros(k.getShape(), k.getDataType()), state.zeros(k.getShape(), k.getDataType())});
-      // Only our own moments are temp-attached: a parameter usually already sits in the caller's step scope, and
-      // a nested tempAttach would hand it back to that scope as an owned array, which then frees it on close.
-      // Parameters are touched with in-place ops only, which allocate nothing.
+      // Our moments and the gradient are temp-attached, so every temporary lands in this scope. A parameter usually
+      // already sits in the caller's step scope, and a nested tempAttach would hand it back to that scope as an owned
+      // array, which then frees it on close; parameters are therefore touched with in-place ops only.
       try (NDManager scope = state.newSubManager()) {
-        NDArray g = p.getGradient();
-        g.attach(scope);
+        g.tempAttach(scope);
         mv[0].tempAttach(scope);
         mv[1].tempAttach(scope);
         if (config.weightDecay() != 0) p.muli(1 - lr * config.weightDecay());
