@@ -19,7 +19,7 @@ import tech.tablesaw.api.Table;
 /**
  * sparsify's trainer as Resa runs it (resa-algorithm §1.4): one SAE per hook point, all fed from the same
  * activation batches. Each step, per SAE: at the first step set {@code b_dec} to the batch mean (also when
- * fine-tuning), renormalise the decoder rows, compute FVU (+ optional AuxK) over the batch in token chunks,
+ * fine-tuning), renormalise the decoder rows, compute FVU (+ optional AuxK) and its sparse gradients over the batch,
  * remove the gradient component parallel to each decoder row, then step the optimiser. Dead latents are tracked
  * in tokens since each last fired. {@link #save} writes the Schedule-Free averaged x iterate.
  */
@@ -168,9 +168,6 @@ public final class SaeTrainer implements AutoCloseable {
     }
     long tokens = x.getShape().get(0);
     List<NDArray> params = sae.parameters();
-    double fvu = 0;
-    double auxk = 0;
-    double active = 0; // positive latent activations over the batch
     try (NDManager scope = sae.manager().newSubManager()) {
       for (NDArray p : params) p.tempAttach(scope);
       for (NDArray g : sae.gradients()) g.tempAttach(scope);
@@ -188,23 +185,19 @@ public final class SaeTrainer implements AutoCloseable {
         for (int j = 0; j < dead.length; j++) dead[j] = slot.sinceFired[j] > config.deadFeatureThreshold();
         deadMask = scope.create(dead);
       }
-      int chunk = sae.chunkTokens();
+      // The whole batch at once: the encoder chunks its GEMM internally, and the sparse backward needs only [N, d]
+      // and [N, k] arrays, so the [n, d] gradient products are formed once per step.
+      SparseCoder.ForwardOutput o = sae.forwardBackward(x, deadMask, tv, config.auxkAlpha());
+      double fvu = scalar(o.fvu());
+      double auxk = o.auxkLoss() == null ? 0 : scalar(o.auxkLoss());
+      long[] idx = o.latentIndices().toLongArray();
+      float[] acts = o.latentActs().toFloatArray(); // [N, k]
       boolean[] fired = new boolean[slot.sinceFired.length];
-      for (long s = 0; s < tokens; s += chunk) {
-        try (NDManager cs = scope.newSubManager()) {
-          for (NDArray p : params) p.tempAttach(cs);
-          NDArray xs = tokens <= chunk ? x : x.get(s + ":" + Math.min(tokens, s + chunk)); // [c, d]
-          xs.tempAttach(cs);
-          SparseCoder.ForwardOutput o = sae.forwardBackward(xs, deadMask, tv, config.auxkAlpha());
-          fvu += scalar(o.fvu());
-          if (o.auxkLoss() != null) auxk += scalar(o.auxkLoss());
-          long[] idx = o.latentIndices().toLongArray();
-          float[] acts = o.latentActs().toFloatArray(); // [c, k]
-          for (int i = 0; i < idx.length; i++) {
-            if (acts[i] > 0) active++;
-            fired[(int) idx[i]] = true;
-          }
-        }
+      long active = 0; // positive latent activations over the batch
+      for (int i = 0; i < idx.length; i++) {
+        if (acts[i] <= 0) continue;
+        active++;
+        fired[(int) idx[i]] = true;
       }
       if (sae.config().normalizeDecoder()) sae.removeGradientParallelToDecoder();
       if (slot.signum != null) slot.signum.step(params, sae.gradients());
@@ -215,7 +208,7 @@ public final class SaeTrainer implements AutoCloseable {
         if (slot.sinceFired[j] > config.deadFeatureThreshold()) dead++;
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      return new StepMetrics(fvu, auxk, dead / (double) fired.length, tokens / seconds, active / tokens);
+      return new StepMetrics(fvu, auxk, dead / (double) fired.length, tokens / seconds, active / (double) tokens);
     }
   }
 

@@ -161,6 +161,11 @@ public final class SparseCoder implements AutoCloseable {
   /**
    * Top-k of {@code relu(W_enc (x − b_dec) + b_enc)} for x [N, d], without autograd, chunked over tokens so the
    * [chunk, n] pre-activations stay bounded.
+   *
+   * <p>The ReLU is applied to the k selected values rather than to all n: ReLU is monotone, so the values are the
+   * same as sparsify's top-k of the rectified pre-activations. Only when fewer than k pre-activations are positive
+   * do the indices of the zero-valued slots differ (any zero would do there); those slots add nothing to x̂ or to
+   * any gradient, and a latent counts as firing only where its activation is positive.
    */
   public TopK encode(NDArray x) {
     return encode(x, config.k(), null);
@@ -176,14 +181,13 @@ public final class SparseCoder implements AutoCloseable {
     for (long s = 0; s < tokens; s += chunk) {
       NDArray xs = tokens <= chunk ? x.stopGradient() : x.stopGradient().get(s + ":" + Math.min(tokens, s + chunk));
       NDArray saeIn = xs.sub(bDec); // [chunk, d]
-      NDArray lin = saeIn.getNDArrayInternal().linear(saeIn, wEnc, bEnc).singletonOrThrow(); // [chunk, n], one fused addmm
-      NDArray pre = Scalars.relu(lin); // [chunk, n]
-      lin.close();
+      NDArray pre = saeIn.getNDArrayInternal().linear(saeIn, wEnc, bEnc).singletonOrThrow(); // [chunk, n], one fused addmm
       saeIn.close();
       if (penalty != null) pre.addi(penalty);
       NDList top = pre.topK(kk, -1, true, false); // values [chunk, kk], indices [chunk, kk]
-      vals.add(top.get(0));
+      vals.add(Scalars.relu(top.get(0)));
       idx.add(top.get(1));
+      top.get(0).close();
       pre.close();
     }
     return vals.size() == 1 ? new TopK(vals.get(0), idx.get(0)) : new TopK(NDArrays.concat(new NDList(vals)), NDArrays.concat(new NDList(idx)));
