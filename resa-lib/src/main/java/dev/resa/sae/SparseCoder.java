@@ -29,9 +29,12 @@ import dev.resa.core.Scalars;
  * gradient, so a step costs the encoder GEMM plus O(k·d) per token: ≈ 2dn + 8kd FLOP as in anchors §4.2.
  */
 public final class SparseCoder implements AutoCloseable {
-  /** Activation budget for one dense pre-activation chunk (floats): 2^25 = 128 MB in fp32. */
-  private static final long PRE_ACT_BUDGET = 1L << 25;
-  /** Budget for one block of gathered decoder rows in the backward (floats): 2^22 = 16 MB in fp32. */
+  /**
+   * Budget for one dense pre-activation chunk (floats): 2^23 = 32 MB in fp32, 512 tokens at n = 16384. Larger
+   * chunks gained nothing in `resa bench sae` and cost fresh pages from the OS at every step.
+   */
+  private static final long PRE_ACT_BUDGET = 1L << 23;
+  /** Budget for one block of temporaries in the backward (floats): 2^22 = 16 MB in fp32. */
   private static final long GATHER_BUDGET = 1L << 22;
 
   private final SparseCoderConfig config;
@@ -198,7 +201,7 @@ public final class SparseCoder implements AutoCloseable {
    * times {@code W_dec}, so neither a dense code nor the [N, k, d] gathered rows are ever built. No gradient.
    */
   public NDArray decode(NDArray acts, NDArray indices) {
-    NDArray code = sparseCodes(acts, indices, config.numLatents(), false); // [N, n], N·k entries
+    NDArray code = CodePattern.of(indices, config.numLatents(), false).codes(acts); // [N, n], N·k entries
     NDArray xHat = code.matMul(wDec).addi(bDec); // [N, d]
     code.close();
     return xHat;
@@ -276,12 +279,12 @@ public final class SparseCoder implements AutoCloseable {
   private void backwardThroughCode(NDArray x, TopK top, NDArray gOut) {
     int n = config.numLatents();
     NDArray saeIn = x.stopGradient().sub(bDec); // [N, d]
-    NDArray codeT = sparseCodes(top.values(), top.indices(), n, true); // [n, N]
+    CodePattern pattern = CodePattern.of(top.indices(), n, true);
     List<NDArray> grads = gradients();
-    accumulate(grads.get(2), codeT.matMul(gOut)); // Sᵀ G, [n, d]
+    accumulate(grads.get(2), pattern.transposedCodes(top.values()).matMul(gOut)); // Sᵀ G, [n, d]
     NDArray gActs = rowDots(gOut, wDec, top.indices()); // [N, k]
     NDArray gPre = gActs.muli(top.values().gt(0)); // ReLU: no gradient where the activation is 0
-    NDArray gradT = sparseCodes(gPre, top.indices(), n, true); // [n, N]
+    NDArray gradT = pattern.transposedCodes(gPre); // S′ᵀ, [n, N]
     accumulate(grads.get(0), gradT.matMul(saeIn)); // S′ᵀ (x − b_dec), [n, d]
     NDArray gBEnc = gradT.matMul(x.getManager().ones(new Shape(x.getShape().get(0), 1), x.getDataType())).reshape(n); // [n]
     grads.get(1).addi(gBEnc);
@@ -308,18 +311,38 @@ public final class SparseCoder implements AutoCloseable {
   }
 
   /**
-   * Codes as a sparse COO matrix with k entries per token: [N, n] at (token, latent), or its transpose [n, N].
-   * libtorch multiplies these with dense matrices in O(N·k·d), on CPU and CUDA alike.
+   * Where a batch's k codes per token sit in the [N, n] code matrix, ready to become sparse COO matrices holding any
+   * values: S [N, n] with entries in token order, or Sᵀ [n, N] with entries sorted by latent. libtorch multiplies a
+   * sparse COO matrix by a dense one with one row update per entry, in O(N·k·d) on CPU and CUDA alike; on CPU the
+   * update runs several times faster when the rows it writes come in order, which is why Sᵀ is sorted.
+   *
+   * @param tokenMajor coordinates (token, latent) [2, N·k], row-major as the indices come
+   * @param latentMajor coordinates (latent, token) [2, N·k] sorted by latent, or null when not needed
+   * @param order the permutation that sorts the entries by latent, or null
    */
-  private static NDArray sparseCodes(NDArray values, NDArray indices, long n, boolean transposed) {
-    long tokens = indices.getShape().get(0);
-    long k = indices.getShape().get(1);
-    NDArray latent = indices.flatten(); // [N·k]
-    NDArray token = indices.getManager().arange(0, (int) tokens, 1, DataType.INT64, indices.getDevice())
-        .expandDims(1).broadcast(new Shape(tokens, k)).flatten(); // [N·k]: 0,0,…,1,1,…
-    NDArray coords = NDArrays.stack(new NDList(transposed ? latent : token, transposed ? token : latent)); // [2, N·k]
-    Shape shape = transposed ? new Shape(n, tokens) : new Shape(tokens, n);
-    return JniUtils.createSparseCoo((PtNDArray) coords, (PtNDArray) values.flatten(), shape);
+  private record CodePattern(NDArray tokenMajor, NDArray latentMajor, NDArray order, long tokens, long n) {
+    static CodePattern of(NDArray indices, long n, boolean transposedToo) {
+      long tokens = indices.getShape().get(0);
+      long k = indices.getShape().get(1);
+      NDArray latent = indices.flatten(); // [N·k]
+      NDArray token = indices.getManager().arange(0, (int) tokens, 1, DataType.INT64, indices.getDevice())
+          .expandDims(1).broadcast(new Shape(tokens, k)).flatten(); // [N·k]: 0,0,…,1,1,…
+      NDArray tokenMajor = NDArrays.stack(new NDList(token, latent)); // [2, N·k]
+      if (!transposedToo) return new CodePattern(tokenMajor, null, null, tokens, n);
+      NDArray order = latent.argSort(); // [N·k]
+      NDArray latentMajor = NDArrays.stack(new NDList(latent.get(order), token.get(order))); // [2, N·k]
+      return new CodePattern(tokenMajor, latentMajor, order, tokens, n);
+    }
+
+    /** S: {@code values} [N, k] placed at the codes, as a sparse [N, n] matrix. */
+    NDArray codes(NDArray values) {
+      return JniUtils.createSparseCoo((PtNDArray) tokenMajor, (PtNDArray) values.flatten(), new Shape(tokens, n));
+    }
+
+    /** Sᵀ: {@code values} [N, k] placed at the codes, as a sparse [n, N] matrix sorted by latent. */
+    NDArray transposedCodes(NDArray values) {
+      return JniUtils.createSparseCoo((PtNDArray) latentMajor, (PtNDArray) values.flatten().get(order), new Shape(n, tokens));
+    }
   }
 
   /** {@code grad += delta}, then frees delta. */
@@ -363,10 +386,17 @@ public final class SparseCoder implements AutoCloseable {
   public void removeGradientParallelToDecoder() {
     NDArray g = gradients().get(2);
     NDArray parallel = g.expandDims(1).batchMatMul(wDec.expandDims(2)).reshape(-1, 1); // [n, 1]: row-wise g_i·w_i
-    NDArray along = wDec.mul(parallel); // [n, d]
-    g.subi(along);
+    long n = config.numLatents();
+    long block = Math.max(1, GATHER_BUDGET / config.dIn()); // row blocks keep the temporary small
+    for (long s = 0; s < n; s += block) {
+      String rows = s + ":" + Math.min(n, s + block);
+      try (NDArray gRows = g.get(rows); NDArray wRows = wDec.get(rows); NDArray pRows = parallel.get(rows)) {
+        NDArray along = wRows.mul(pRows); // [block, d]
+        gRows.subi(along); // gRows is a view: this writes into g
+        along.close();
+      }
+    }
     parallel.close();
-    along.close();
   }
 
   private void checkInput(NDArray x) {
