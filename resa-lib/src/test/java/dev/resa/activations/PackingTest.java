@@ -28,6 +28,19 @@ class PackingTest {
   }
 
   @Test
+  void everyStreamOfDocumentsStartsAfreshAndDropsItsOwnTail() {
+    // streams of 2 documents: "EOS a b EOS c" and "EOS d e"; chunks of 2: [EOS a] [b EOS] (c dropped), [EOS d] (e dropped)
+    List<long[]> chunks = Packing.pack(List.of("ab", "c", "de"), tok, 2, 2);
+    int eos = tok.eosId(), a = tok.tokenId("a").getAsInt();
+    assertEquals(3, chunks.size());
+    assertArrayEquals(new long[] {eos, a}, chunks.get(0));
+    assertArrayEquals(new long[] {a + 1, eos}, chunks.get(1));
+    assertArrayEquals(new long[] {eos, a + 3}, chunks.get(2));
+    assertEquals(2048, Packing.DOCS_PER_STREAM);
+    assertThrows(IllegalArgumentException.class, () -> Packing.pack(List.of("ab"), tok, 2, 0));
+  }
+
+  @Test
   void exactMultipleKeepsEveryTokenAndShortCorpusGivesNothing() {
     assertEquals(3, Packing.pack(List.of("ab", "cd", "ef"), tok, 3).size()); // 9 tokens, 3 chunks
     assertTrue(Packing.pack(List.of("ab"), tok, 10).isEmpty());
