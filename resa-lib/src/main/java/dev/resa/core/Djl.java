@@ -9,7 +9,8 @@ import ai.djl.ndarray.NDManager;
  *
  * <p>DJL phones home (EC2 metadata, telemetry) unless offline mode is set before the first engine call, and
  * would try to download a libtorch build if the bundled native jar did not match. {@link #init()} sets the
- * switches and is called by every entry point and by {@link #newManager(Device)}; calling it again is free.
+ * switches and is called by every entry point and by {@link #newManager(Device)}; calling it again is free. It
+ * also tunes glibc to keep freed tensor memory ({@link NativeHeap}).
  */
 public final class Djl {
   private static volatile boolean initialised;
@@ -25,6 +26,7 @@ public final class Djl {
       setIfAbsent("OPT_OUT_TRACKING", "true");
       setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
       setIfAbsent("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "off");
+      NativeHeap.keepFreedMemory();
       initialised = true;
     }
   }

@@ -30,12 +30,13 @@ import dev.resa.core.Scalars;
  */
 public final class SparseCoder implements AutoCloseable {
   /**
-   * Budget for one dense pre-activation chunk (floats): 2^23 = 32 MB in fp32, 512 tokens at n = 16384. Larger
-   * chunks gained nothing in `resa bench sae` and cost fresh pages from the OS at every step.
+   * Budget for one dense pre-activation chunk (floats): 2^23 = 32 MB in fp32, 512 tokens at n = 16384. In
+   * {@code resa bench sae} on 2 cores, 512-token chunks ran the encoder GEMM faster than 256 or 1024 (measured by
+   * process CPU time): big enough for the GEMM, small enough that glibc reuses the block each step.
    */
   private static final long PRE_ACT_BUDGET = 1L << 23;
   /** Budget for one block of temporaries in the backward (floats): 2^22 = 16 MB in fp32. */
-  private static final long GATHER_BUDGET = 1L << 22;
+  private static final long BLOCK_BUDGET = 1L << 22;
 
   private final SparseCoderConfig config;
   private final NDManager manager;
@@ -153,6 +154,14 @@ public final class SparseCoder implements AutoCloseable {
   /** Tokens per dense pre-activation chunk: by default one [chunk, n] buffer stays within 2^25 floats. */
   public int chunkTokens() {
     return chunkTokens > 0 ? chunkTokens : (int) Math.max(1, PRE_ACT_BUDGET / config.numLatents());
+  }
+
+  private long blockFloats = BLOCK_BUDGET;
+
+  /** Shrinks the backward's temporary blocks (floats), so tests can exercise many blocks on tiny shapes. */
+  void setBlockFloats(long floats) {
+    if (floats <= 0) throw new IllegalArgumentException("block must be positive, got " + floats);
+    this.blockFloats = floats;
   }
 
   /** Overrides the token chunk of the encoder (memory versus GEMM efficiency). */
@@ -281,11 +290,11 @@ public final class SparseCoder implements AutoCloseable {
     NDArray saeIn = x.stopGradient().sub(bDec); // [N, d]
     CodePattern pattern = CodePattern.of(top.indices(), n, true);
     List<NDArray> grads = gradients();
-    accumulate(grads.get(2), pattern.transposedCodes(top.values()).matMul(gOut)); // Sᵀ G, [n, d]
-    NDArray gActs = rowDots(gOut, wDec, top.indices()); // [N, k]
+    pattern.addTransposedProduct(top.values(), gOut, grads.get(2), blockFloats); // ∇W_dec += Sᵀ G
+    NDArray gActs = rowDots(gOut, wDec, top.indices(), blockFloats); // [N, k]
     NDArray gPre = gActs.muli(top.values().gt(0)); // ReLU: no gradient where the activation is 0
+    pattern.addTransposedProduct(gPre, saeIn, grads.get(0), blockFloats); // ∇W_enc += S′ᵀ (x − b_dec)
     NDArray gradT = pattern.transposedCodes(gPre); // S′ᵀ, [n, N]
-    accumulate(grads.get(0), gradT.matMul(saeIn)); // S′ᵀ (x − b_dec), [n, d]
     NDArray gBEnc = gradT.matMul(x.getManager().ones(new Shape(x.getShape().get(0), 1), x.getDataType())).reshape(n); // [n]
     grads.get(1).addi(gBEnc);
     NDArray gBDec = gOut.sum(new int[] {0}).subi(gBEnc.expandDims(0).matMul(wEnc).reshape(-1)); // [d]
@@ -293,9 +302,9 @@ public final class SparseCoder implements AutoCloseable {
   }
 
   /** ⟨g_t, table[idx_tj]⟩ for g [N, d], idx [N, k] ([N, k]), gathering the rows in token blocks of bounded size. */
-  private static NDArray rowDots(NDArray g, NDArray table, NDArray indices) {
+  private static NDArray rowDots(NDArray g, NDArray table, NDArray indices, long blockFloats) {
     long tokens = indices.getShape().get(0);
-    long block = Math.max(1, GATHER_BUDGET / (indices.getShape().get(1) * table.getShape().get(1)));
+    long block = Math.max(1, blockFloats / (indices.getShape().get(1) * table.getShape().get(1)));
     List<NDArray> parts = new ArrayList<>();
     for (long s = 0; s < tokens; s += block) {
       String range = s + ":" + Math.min(tokens, s + block);
@@ -319,8 +328,9 @@ public final class SparseCoder implements AutoCloseable {
    * @param tokenMajor coordinates (token, latent) [2, N·k], row-major as the indices come
    * @param latentMajor coordinates (latent, token) [2, N·k] sorted by latent, or null when not needed
    * @param order the permutation that sorts the entries by latent, or null
+   * @param sortedLatents the latent of each entry of {@code latentMajor}, on the Java side, or null
    */
-  private record CodePattern(NDArray tokenMajor, NDArray latentMajor, NDArray order, long tokens, long n) {
+  private record CodePattern(NDArray tokenMajor, NDArray latentMajor, NDArray order, long[] sortedLatents, long tokens, long n) {
     static CodePattern of(NDArray indices, long n, boolean transposedToo) {
       long tokens = indices.getShape().get(0);
       long k = indices.getShape().get(1);
@@ -328,10 +338,11 @@ public final class SparseCoder implements AutoCloseable {
       NDArray token = indices.getManager().arange(0, (int) tokens, 1, DataType.INT64, indices.getDevice())
           .expandDims(1).broadcast(new Shape(tokens, k)).flatten(); // [N·k]: 0,0,…,1,1,…
       NDArray tokenMajor = NDArrays.stack(new NDList(token, latent)); // [2, N·k]
-      if (!transposedToo) return new CodePattern(tokenMajor, null, null, tokens, n);
+      if (!transposedToo) return new CodePattern(tokenMajor, null, null, null, tokens, n);
       NDArray order = latent.argSort(); // [N·k]
-      NDArray latentMajor = NDArrays.stack(new NDList(latent.get(order), token.get(order))); // [2, N·k]
-      return new CodePattern(tokenMajor, latentMajor, order, tokens, n);
+      NDArray sorted = latent.get(order); // [N·k]
+      NDArray latentMajor = NDArrays.stack(new NDList(sorted, token.get(order))); // [2, N·k]
+      return new CodePattern(tokenMajor, latentMajor, order, sorted.toLongArray(), tokens, n);
     }
 
     /** S: {@code values} [N, k] placed at the codes, as a sparse [N, n] matrix. */
@@ -342,6 +353,42 @@ public final class SparseCoder implements AutoCloseable {
     /** Sᵀ: {@code values} [N, k] placed at the codes, as a sparse [n, N] matrix sorted by latent. */
     NDArray transposedCodes(NDArray values) {
       return JniUtils.createSparseCoo((PtNDArray) latentMajor, (PtNDArray) values.flatten().get(order), new Shape(n, tokens));
+    }
+
+    /**
+     * {@code out += Sᵀ · dense} for S holding {@code values} [N, k], dense [N, d] and out [n, d], one block of latents
+     * at a time so no temporary exceeds the block budget: a block's entries are a contiguous run of the sorted coordinates.
+     */
+    void addTransposedProduct(NDArray values, NDArray dense, NDArray out, long blockFloats) {
+      NDArray sortedValues = values.flatten().get(order); // [N·k]
+      long block = Math.max(1, blockFloats / dense.getShape().get(1));
+      for (long l0 = 0; l0 < n; l0 += block) {
+        long l1 = Math.min(n, l0 + block);
+        int e0 = firstEntryAtOrAfter(l0);
+        int e1 = firstEntryAtOrAfter(l1);
+        if (e0 == e1) continue; // no token chose a latent of this block
+        String entries = e0 + ":" + e1;
+        NDArray rows = latentMajor.get("0, " + entries).sub(l0); // [e] block-local latent
+        NDArray coords = NDArrays.stack(new NDList(rows, latentMajor.get("1, " + entries))); // [2, e]
+        NDArray codes = JniUtils.createSparseCoo((PtNDArray) coords, (PtNDArray) sortedValues.get(entries), new Shape(l1 - l0, tokens));
+        NDArray product = codes.matMul(dense); // [l1 − l0, d]
+        try (NDArray view = out.get(l0 + ":" + l1)) {
+          view.addi(product); // a view: writes into out
+        }
+        product.close();
+      }
+    }
+
+    /** Index of the first sorted entry whose latent is ≥ {@code latent} (a lower bound by bisection). */
+    private int firstEntryAtOrAfter(long latent) {
+      int lo = 0;
+      int hi = sortedLatents.length;
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (sortedLatents[mid] < latent) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
     }
   }
 
@@ -387,7 +434,7 @@ public final class SparseCoder implements AutoCloseable {
     NDArray g = gradients().get(2);
     NDArray parallel = g.expandDims(1).batchMatMul(wDec.expandDims(2)).reshape(-1, 1); // [n, 1]: row-wise g_i·w_i
     long n = config.numLatents();
-    long block = Math.max(1, GATHER_BUDGET / config.dIn()); // row blocks keep the temporary small
+    long block = Math.max(1, blockFloats / config.dIn()); // row blocks keep the temporary small
     for (long s = 0; s < n; s += block) {
       String rows = s + ":" + Math.min(n, s + block);
       try (NDArray gRows = g.get(rows); NDArray wRows = wDec.get(rows); NDArray pRows = parallel.get(rows)) {

@@ -128,6 +128,10 @@ class SparseCoderTest {
         double[][] fast = fastLossAndGrads(s, x, d);
         String[] names = {"loss", "W_enc grad", "b_enc grad", "W_dec grad", "b_dec grad"};
         for (int i = 0; i < 5; i++) assertArrayEquals(ref[i], fast[i], 1e-5, names[i] + (d == null ? "" : " (AuxK on)"));
+        s.setBlockFloats(2 * 6); // blocks of 2 latents or 1 token: many blocks; with AuxK some get no entries
+        double[][] blocked = fastLossAndGrads(s, x, d);
+        s.setBlockFloats(1L << 22);
+        for (int i = 0; i < 5; i++) assertArrayEquals(ref[i], blocked[i], 1e-5, names[i] + " in small blocks" + (d == null ? "" : " (AuxK on)"));
         assertTrue(Math.abs(ref[1][0]) + Math.abs(ref[3][5]) + norm(ref[4]) > 0, "gradients must be non-trivial");
       }
       // the reconstruction itself, against a dense decode
