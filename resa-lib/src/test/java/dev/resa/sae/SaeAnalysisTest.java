@@ -175,6 +175,8 @@ class SaeAnalysisTest {
       assertEquals(new TreeSet<>(List.of(0)), ReasoningFeatures.exclusive(sae, x, tags));
       tags.set(4); // now latent 0 misses a tag position
       assertEquals(new TreeSet<>(), ReasoningFeatures.exclusive(sae, x, tags));
+      // tag-only: latent 0 (positions 1, 3) and latent 2 (position 4) fire on tags alone; latent 1 fires at 0 and 2
+      assertEquals(new TreeSet<>(List.of(0, 2)), ReasoningFeatures.exclusive(sae, x, tags, false));
     }
   }
 
