@@ -136,7 +136,8 @@ public final class Miniature {
    * One SAE-Tuning run beside the main table (Table 5's generality, Table 6's layer sweep), on a run that
    * {@link #run} has finished: Stage I from scratch on {@code saeModel}'s residual stream after {@code layer} over
    * CoT-free trigger texts of {@code trigger}; Stage II of base with that SAE at that layer on the run's own CoT-free
-   * elicitation data; the held-out evaluation. Cached under {@code <run>/experiments/<name>/} like every stage.
+   * elicitation data; the held-out evaluation. Cached under {@code <run>/experiments/<name>/} like every stage; a
+   * directory made with other settings under the same name is rebuilt.
    *
    * @param name directory name under {@code experiments/} (distinct settings need distinct names).
    * @param saeModel the model whose activations train the SAE: {@code source} (Tina's role) or {@code base}.
@@ -177,6 +178,13 @@ public final class Miniature {
       throw new IllegalArgumentException("layer " + e.layer() + " is the last: Stage II adapts the layers after the splice, and there are none");
     }
     Path ed = e.dir(dir);
+    Path spec = ed.resolve("experiment.json");
+    if (Files.exists(ed) && !(Files.isRegularFile(spec) && Files.readString(spec).equals(GSON.toJson(e)))) {
+      System.err.println("miniature: " + ed + " holds another experiment's stages; rebuilding it");
+      deleteTree(ed);
+    }
+    Files.createDirectories(ed);
+    AtomicFiles.writeString(spec, GSON.toJson(e));
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
       new Miniature(preset, dir, seed, root).experiment(e, ed);
     }
