@@ -163,7 +163,7 @@ public final class Miniature {
   /**
    * Runs (or loads) {@code e} on the finished run of {@code preset} and {@code seed}. Returns one row: name, layer,
    * Stage-I FVU on held-out source activations, starting and final KL of Stage II, and Pass@1 / greedy / think rate
-   * on the run's held-out set (NaN where {@code tuneSteps} is 0).
+   * on the run's held-out set (missing where {@code tuneSteps} is 0).
    */
   public static Table experiment(Preset preset, Path outRoot, long seed, Experiment e) throws IOException {
     Djl.init();

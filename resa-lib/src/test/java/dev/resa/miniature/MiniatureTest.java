@@ -69,9 +69,9 @@ class MiniatureTest {
     Miniature.Experiment shorter = new Miniature.Experiment("same", "source", p.hookLayer(), null, p.saeSteps() / 3, 0);
     Table redone = Miniature.experiment(p, out, 0, shorter);
     assertEquals(p.saeSteps() / 3, Miniature.readStage(shorter.dir(dir).resolve("sae")).get("steps"), 1e-9);
-    assertTrue(Double.isNaN(redone.doubleColumn("pass1").get(0)), "no Stage II, no score");
-    IllegalArgumentException last = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+    assertTrue(redone.doubleColumn("pass1").isMissing(0), "no Stage II, no score");
+    IllegalArgumentException lastLayer = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> Miniature.experiment(p, out, 0, new Miniature.Experiment("last", "source", p.layers() - 1, null, 10, 10)));
-    assertTrue(last.getMessage().contains("is the last"), last.getMessage());
+    assertTrue(lastLayer.getMessage().contains("is the last"), lastLayer.getMessage());
   }
 }
