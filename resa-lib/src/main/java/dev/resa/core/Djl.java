@@ -41,6 +41,17 @@ public final class Djl {
     return NDManager.newBaseManager(device, "PyTorch");
   }
 
+  /**
+   * Sets PyTorch's intra-op thread count, loading the engine first. Tiny models run fastest on one thread: a pool
+   * costs more than it saves on their small matrices and oversubscribes a shared machine.
+   */
+  public static void setThreads(int threads) {
+    if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    init();
+    Engine.getEngine("PyTorch");
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+  }
+
   /** The default device: the first GPU when DJL's engine sees one, else the CPU. */
   public static Device defaultDevice() {
     init();

@@ -133,6 +133,98 @@ public final class Miniature {
   }
 
   /**
+   * One SAE-Tuning run beside the main table (Table 5's generality, Table 6's layer sweep), on a run that
+   * {@link #run} has finished: Stage I from scratch on {@code saeModel}'s residual stream after {@code layer} over
+   * CoT-free trigger texts of {@code trigger}; Stage II of base with that SAE at that layer on the run's own CoT-free
+   * elicitation data; the held-out evaluation. Cached under {@code <run>/experiments/<name>/} like every stage; a
+   * directory made with other settings under the same name is rebuilt.
+   *
+   * @param name directory name under {@code experiments/} (distinct settings need distinct names).
+   * @param saeModel the model whose activations train the SAE: {@code source} (Tina's role) or {@code base}.
+   * @param layer the layer after which both stages hook, 0-indexed.
+   * @param trigger the task whose CoT-free texts train the SAE (null: the run's own trigger set, in distribution).
+   * @param saeSteps Stage-I steps (the preset's to compare with the main table).
+   * @param tuneSteps Stage-II steps; 0 trains the SAE only (the last layer has no layer after it to adapt).
+   */
+  public record Experiment(String name, String saeModel, int layer, ArithmeticTask.Config trigger, int saeSteps, int tuneSteps) {
+    public Experiment {
+      if (!saeModel.equals("source") && !saeModel.equals("base")) {
+        throw new IllegalArgumentException("saeModel must be source or base, got '" + saeModel + "'");
+      }
+      if (saeSteps <= 0 || tuneSteps < 0) throw new IllegalArgumentException("need saeSteps > 0 and tuneSteps >= 0");
+    }
+
+    /** Where its stages live inside a run directory. */
+    public Path dir(Path runDir) {
+      return runDir.resolve("experiments").resolve(name);
+    }
+  }
+
+  /**
+   * Runs (or loads) {@code e} on the finished run of {@code preset} and {@code seed}. Returns one row: name, layer,
+   * Stage-I FVU on held-out source activations, starting and final KL of Stage II, and Pass@1 / greedy / think rate
+   * on the run's held-out set (missing where {@code tuneSteps} is 0).
+   */
+  public static Table experiment(Preset preset, Path outRoot, long seed, Experiment e) throws IOException {
+    Djl.init();
+    threads();
+    Path dir = runDir(outRoot, preset, seed);
+    for (String stage : List.of("base", "source")) {
+      if (!done(dir.resolve(stage))) throw new IllegalStateException(dir.resolve(stage) + " is not trained: call Miniature.run first");
+    }
+    int layers = ModelConfig.readHf(dir.resolve("base/config.json")).numLayers();
+    if (e.layer() < 0 || e.layer() >= layers) throw new IllegalArgumentException("layer " + e.layer() + " outside 0.." + (layers - 1));
+    if (e.tuneSteps() > 0 && e.layer() == layers - 1) {
+      throw new IllegalArgumentException("layer " + e.layer() + " is the last: Stage II adapts the layers after the splice, and there are none");
+    }
+    Path ed = e.dir(dir);
+    Path spec = ed.resolve("experiment.json");
+    if (Files.exists(ed) && !(Files.isRegularFile(spec) && Files.readString(spec).equals(GSON.toJson(e)))) {
+      System.err.println("miniature: " + ed + " holds another experiment's stages; rebuilding it");
+      deleteTree(ed);
+    }
+    Files.createDirectories(ed);
+    AtomicFiles.writeString(spec, GSON.toJson(e));
+    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
+      new Miniature(preset, dir, seed, root).experiment(e, ed);
+    }
+    Map<String, Double> sae = readStage(ed.resolve("sae"));
+    Table t = Table.create(e.name(), StringColumn.create("experiment", List.of(e.name())), IntColumn.create("layer", new int[] {e.layer()}),
+        DoubleColumn.create("fvu_heldout", sae.get("fvu_heldout_" + e.saeModel())));
+    double[] tuned = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+    if (e.tuneSteps() > 0) {
+      Map<String, Double> st = readStage(ed.resolve("tuned"));
+      var score = GSON.fromJson(Files.readString(ed.resolve("eval.json")), com.google.gson.JsonObject.class).getAsJsonObject("score");
+      tuned = new double[] {st.get("start_kl"), st.get("final_kl"), score.get("pass1").getAsDouble(), score.get("greedy").getAsDouble(),
+          score.get("thinkRate").getAsDouble()};
+    }
+    String[] cols = {"start_kl", "final_kl", "pass1", "greedy", "think"};
+    for (int i = 0; i < cols.length; i++) t.addColumns(DoubleColumn.create(cols[i], new double[] {tuned[i]}));
+    return t;
+  }
+
+  private void experiment(Experiment e, Path ed) throws IOException {
+    Path saeDir = ed.resolve("sae");
+    if (!done(saeDir)) {
+      banner("experiment " + e.name() + ": Stage I on " + e.saeModel() + ", layers." + e.layer());
+      long t0 = System.nanoTime();
+      List<String[]> texts = e.trigger() == null ? triggerTexts()
+          : new ArithmeticTask(e.trigger()).problems(Split.TRAIN, p.saeTexts(), seed).stream().map(this::cotFree).toList();
+      float[][] acts;
+      try (DecoderLM lm = loadModel(dir.resolve(e.saeModel()))) {
+        acts = Trainers.activations(lm, tok, texts, e.layer(), 256);
+      }
+      trainSae(saeDir, acts, SparseCoder.init(SparseCoderConfig.of(p.hidden(), p.saeLatents(), p.saeK()), root, 42), e.layer(), e.saeSteps(), t0);
+    }
+    if (e.tuneSteps() == 0) return;
+    if (!done(ed.resolve("tuned"))) {
+      banner("experiment " + e.name() + ": Stage II at layers." + e.layer());
+      tune(ed.resolve("tuned"), saeDir, e.layer(), e.tuneSteps(), e.name());
+    }
+    evaluate(ed.resolve("tuned"), ed.resolve("eval.json"), e.name());
+  }
+
+  /**
    * One intra-op thread unless {@code RESA_THREADS} says otherwise: the miniature's matrices are so small that
    * PyTorch's thread pool costs more than it saves, and on a shared 2-core machine it oversubscribes the cores.
    */
@@ -239,18 +331,25 @@ public final class Miniature {
     banner("Stage I: SAE (" + mode + ") on layers." + p.hookLayer());
     long t0 = System.nanoTime();
     float[][] acts;
-    double captureFlops;
     String model = mode.equals("pretrained") || mode.equals("self") ? "base" : "source";
     try (DecoderLM lm = loadModel(dir.resolve(model))) {
       List<String[]> texts = mode.equals("pretrained")
           ? mix(p.traceShare(), p.saeTexts()).apply(new Random(seed + 5))
           : triggerTexts();
       acts = mode.equals("scratch") || mode.equals("finetuned") ? sourceActs() : Trainers.activations(lm, tok, texts, p.hookLayer(), 256);
-      captureFlops = Costs.captureFlops(lm.config(), acts.length, p.hookLayer());
     }
     SparseCoder start = mode.equals("finetuned")
         ? SparsifyFormat.read(dir.resolve("sae/pretrained"), root) // fine-tuned: continue from the pre-trained SAE
         : SparseCoder.init(SparseCoderConfig.of(p.hidden(), p.saeLatents(), p.saeK()), root, 42);
+    trainSae(d, acts, start, p.hookLayer(), p.saeSteps(), t0);
+  }
+
+  /**
+   * Stage I proper: fits {@code start} to activation rows of layer {@code layer} for {@code steps} steps and writes
+   * the SAE, its FVU / L0 / dead log, held-out FVU on base and source, and its latent density into {@code d}.
+   */
+  private void trainSae(Path d, float[][] acts, SparseCoder start, int layer, int steps, long t0) throws IOException {
+    double captureFlops = Costs.captureFlops(ModelConfig.readHf(dir.resolve("base/config.json")), acts.length, layer);
     // Adam at lr 1e-3 (the trainer's ADAM option), not Resa's SignSGD + Schedule-Free: the presets' SAE step counts
     // were tuned with Adam at this lr, and SignSGD's automatic lr (5e-3 · sqrt(2^14 / n)) is sized for 65k-latent
     // SAEs over millions of tokens; the two have not been compared at this scale. Dead = silent for 50 batches.
@@ -258,7 +357,7 @@ public final class Miniature {
         .withDeadThreshold(50L * p.saeBatch());
     try (SaeTrainer trainer = new SaeTrainer(cfg, Map.of(HOOK, start));
         NDManager kept = root.newSubManager()) {
-      Table history = trainer.fit(rowBatches(acts, p.saeBatch(), seed + 7), p.saeSteps());
+      Table history = trainer.fit(rowBatches(acts, p.saeBatch(), seed + 7), steps);
       SparseCoder sae = trainer.averaged(HOOK, kept);
       SparsifyFormat.write(d, sae);
       List<Trainers.Row> log = new ArrayList<>();
@@ -270,11 +369,11 @@ public final class Miniature {
         log.add(new Trainers.Row(history.intColumn("step").get(i), m));
       }
       Map<String, Double> extra = new LinkedHashMap<>();
-      extra.put("flops", captureFlops + Costs.saeFlops(p.hidden(), p.saeLatents(), (long) p.saeSteps() * p.saeBatch()));
+      extra.put("flops", captureFlops + Costs.saeFlops(p.hidden(), p.saeLatents(), (long) steps * p.saeBatch()));
       extra.put("activation_rows", (double) acts.length);
       for (String m : List.of("base", "source")) {
         try (DecoderLM lm = loadModel(dir.resolve(m))) {
-          extra.put("fvu_heldout_" + m, reconstruction(sae, Trainers.activations(lm, tok, heldOutTexts(), p.hookLayer(), 256)).fvu());
+          extra.put("fvu_heldout_" + m, reconstruction(sae, Trainers.activations(lm, tok, heldOutTexts(), layer, 256)).fvu());
         }
       }
       double[] density = reconstruction(sae, acts).density();
@@ -333,22 +432,31 @@ public final class Miniature {
     Path d = dir.resolve("tuned").resolve(name);
     if (done(d)) return;
     banner("Stage II: " + name);
+    tune(d, saeMode == null ? null : dir.resolve("sae").resolve(saeMode), p.hookLayer(), p.tuneSteps(), name);
+  }
+
+  /**
+   * Stage II proper: SAE-Tuning of base with the SAE in {@code saeDir} spliced in after layer {@code layer} (null:
+   * the random-distortion control, matched on the from-scratch SAE's starting KL); writes the merged model into
+   * {@code d}.
+   */
+  private void tune(Path d, Path saeDir, int layer, int steps, String name) throws IOException {
     long t0 = System.nanoTime();
     List<String[]> klBatch = cotFreeData(64).apply(new Random(seed + 11));
     try (DecoderLM model = loadModel(dir.resolve("base"));
-        SparseCoder sae = SparsifyFormat.read(dir.resolve("sae").resolve(saeMode == null ? "scratch" : saeMode), root);
+        SparseCoder sae = SparsifyFormat.read(saeDir == null ? dir.resolve("sae/scratch") : saeDir, root);
         NDManager splices = root.newSubManager()) {
       UnaryOperator<NDArray> splice = sae::reconstruct;
-      if (saeMode == null) {
-        double target = Trainers.spliceKl(model, tok, klBatch, p.hookLayer(), splice);
+      if (saeDir == null) {
+        double target = Trainers.spliceKl(model, tok, klBatch, layer, splice);
         splice = randomDistortion(model, splices, target, klBatch);
       }
-      double startKl = Trainers.spliceKl(model, tok, klBatch, p.hookLayer(), splice);
-      List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), p.hookLayer(), splice,
-          loraConfig(model, p.hookLayer() + 1, seed + 3), p.tuneSteps(), p.tuneLr(), seed + 3, "SAE-Tuning " + name);
+      double startKl = Trainers.spliceKl(model, tok, klBatch, layer, splice);
+      List<Trainers.Row> log = Trainers.saeTune(model, tok, cotFreeData(p.tuneBatch()), layer, splice,
+          loraConfig(model, layer + 1, seed + 3), steps, p.tuneLr(), seed + 3, "SAE-Tuning " + name);
       saveModel(model, d);
       Map<String, Double> extra = new LinkedHashMap<>();
-      extra.put("flops", Costs.saeTuneFlops(model.config(), log, p.hookLayer()));
+      extra.put("flops", Costs.saeTuneFlops(model.config(), log, layer));
       extra.put("start_kl", startKl);
       extra.put("final_kl", log.get(log.size() - 1).metrics().get("kl"));
       finish(d, log, t0, extra);
@@ -406,11 +514,15 @@ public final class Miniature {
   }
 
   private void evaluate(String name) throws IOException {
-    Path f = dir.resolve("eval").resolve(name + ".json");
-    if (Files.exists(f)) return;
     Path md = name.equals("base") || name.equals("source") ? dir.resolve(name) : dir.resolve("tuned").resolve(name);
+    evaluate(md, dir.resolve("eval").resolve(name + ".json"), name);
+  }
+
+  /** Scores the model in {@code modelDir} on the held-out problems into {@code f} (skipped when {@code f} exists). */
+  private void evaluate(Path modelDir, Path f, String name) throws IOException {
+    if (Files.exists(f)) return;
     long t0 = System.nanoTime();
-    try (DecoderLM model = loadModel(md)) {
+    try (DecoderLM model = loadModel(modelDir)) {
       Evaluation.Score s = Evaluation.evaluate(model, tok, test, p.samples(), p.maxNewTokens(), 1234, "eval " + name);
       Map<String, Object> j = new LinkedHashMap<>();
       j.put("score", s);

@@ -62,7 +62,12 @@ public final class ReasoningFeatures {
     return new TaggedPrompt(ids.stream().mapToInt(Integer::intValue).toArray(), tags);
   }
 
-  /** Latents that fire on every tag position and on no other position, per hook point → Tablesaw table. */
+  /**
+   * Latents that fire on every tag position and on no other position, per hook point → Tablesaw table
+   * ({@code reasoning_features}, {@code latents}). Also the weaker {@code tag_only} count: latents that fire on at
+   * least one tag position and on no other position ({@code tag_only_latents}), which small models with few latents
+   * show even when no latent covers both tags.
+   */
   public static Table count(DecoderLM model, Tokenizer tok, Map<String, SparseCoder> saes, String prompt) {
     TaggedPrompt tp = tokenize(prompt, tok);
     ActivationSource src = new ActivationSource(model, new ArrayList<>(saes.keySet()));
@@ -71,21 +76,34 @@ public final class ReasoningFeatures {
     IntColumn count = IntColumn.create("reasoning_features");
     StringColumn latents = StringColumn.create("latents");
     IntColumn positions = IntColumn.create("tag_tokens");
+    IntColumn tagOnly = IntColumn.create("tag_only");
+    StringColumn tagOnlyLatents = StringColumn.create("tag_only_latents");
     try (NDManager m = model.manager().newSubManager()) {
       Map<String, NDArray> acts = src.capture(List.of(java.util.Arrays.stream(tp.tokens()).asLongStream().toArray()), m);
       for (var e : saes.entrySet()) {
-        TreeSet<Integer> found = exclusive(e.getValue(), acts.get(e.getKey()), tp.tagPositions());
+        TreeSet<Integer> found = exclusive(e.getValue(), acts.get(e.getKey()), tp.tagPositions(), true);
+        TreeSet<Integer> anyTag = exclusive(e.getValue(), acts.get(e.getKey()), tp.tagPositions(), false);
         hook.append(e.getKey());
         count.append(found.size());
         latents.append(found.toString());
         positions.append(tp.tagPositions().cardinality());
+        tagOnly.append(anyTag.size());
+        tagOnlyLatents.append(anyTag.toString());
       }
     }
-    return Table.create("reasoning features", hook, count, latents, positions);
+    return Table.create("reasoning features", hook, count, latents, positions, tagOnly, tagOnlyLatents);
   }
 
   /** Latents active (value > 0 in the top-k) at every position in {@code tags} and at no other position. */
   static TreeSet<Integer> exclusive(SparseCoder sae, NDArray x, BitSet tags) {
+    return exclusive(sae, x, tags, true);
+  }
+
+  /**
+   * Latents active at no position outside {@code tags} and, inside, at every tag position ({@code everyTag}) or at
+   * one at least.
+   */
+  static TreeSet<Integer> exclusive(SparseCoder sae, NDArray x, BitSet tags, boolean everyTag) {
     int k = sae.config().k();
     SparseCoder.TopK top;
     float[] vals;
@@ -108,7 +126,8 @@ public final class ReasoningFeatures {
       }
     }
     TreeSet<Integer> out = new TreeSet<>();
-    for (int l = 0; l < onTags.length; l++) if (onTags[l] == tags.cardinality() && !elsewhere.get(l)) out.add(l);
+    int needed = everyTag ? tags.cardinality() : 1;
+    for (int l = 0; l < onTags.length; l++) if (onTags[l] >= needed && !elsewhere.get(l)) out.add(l);
     return out;
   }
 }

@@ -140,6 +140,22 @@ public final class Plots {
     return new Figure(layout, traces.toArray(Trace[]::new));
   }
 
+  /**
+   * Bars of {@code values} at positions {@code xs} with a fitted curve {@code (curveX, curveY)} drawn over them: a
+   * histogram or per-layer count next to the density that models it (Figure 3's counts and their mixture).
+   */
+  public static Figure barsWithCurve(String title, String xTitle, String yTitle, double[] xs, double[] values,
+      String barName, double[] curveX, double[] curveY, String curveName) {
+    if (xs.length != values.length || curveX.length != curveY.length) {
+      throw new IllegalArgumentException("bars: " + xs.length + " positions / " + values.length + " values; curve: "
+          + curveX.length + " x / " + curveY.length + " y");
+    }
+    Trace bars = BarTrace.builder(Arrays.stream(xs).boxed().toArray(), values).name(barName).build();
+    Trace curve = ScatterTrace.builder(curveX, curveY).mode(ScatterTrace.Mode.LINE).name(curveName).build();
+    Layout layout = Layout.builder(title, xTitle, yTitle).height(HEIGHT).showLegend(true).build();
+    return new Figure(layout, bars, curve);
+  }
+
   /** Writes {@code figure} as a standalone HTML page with plotly.js inlined (works offline); atomic. */
   public static void saveHtml(Figure figure, Path path) throws IOException {
     String title = figure.getLayout() == null || figure.getLayout().getTitle() == null ? "figure" : figure.getLayout().getTitle();

@@ -175,6 +175,8 @@ class SaeAnalysisTest {
       assertEquals(new TreeSet<>(List.of(0)), ReasoningFeatures.exclusive(sae, x, tags));
       tags.set(4); // now latent 0 misses a tag position
       assertEquals(new TreeSet<>(), ReasoningFeatures.exclusive(sae, x, tags));
+      // tag-only: latent 0 (positions 1, 3) and latent 2 (position 4) fire on tags alone; latent 1 fires at 0 and 2
+      assertEquals(new TreeSet<>(List.of(0, 2)), ReasoningFeatures.exclusive(sae, x, tags, false));
     }
   }
 
@@ -212,6 +214,13 @@ class SaeAnalysisTest {
         float max = 0;
         for (int t = 0; t < x.length / 64; t++) max = Math.max(max, x[t * 64 + latent]);
         assertEquals(max, card.topContexts().get(0).activation(), 1e-5);
+        // several latents in one pass: latent 5's card is unchanged, latent 7's best context is the largest x_7
+        List<FeatureCards.Card> two = FeatureCards.cards(model, tok, "layers.2", id, new int[] {5, 7}, chunks.subList(0, 3), 4, 8);
+        assertEquals(card.topContexts(), two.get(0).topContexts());
+        float max7 = 0;
+        for (int t = 0; t < x.length / 64; t++) max7 = Math.max(max7, x[t * 64 + 7]);
+        assertEquals(7, two.get(1).latent());
+        assertEquals(max7, two.get(1).topContexts().get(0).activation(), 1e-5);
         // logit attribution: W_U · e_5 is column 5 of the unembedding
         String head = model.config().tieEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight";
         float[] wU = model.weights().get(head).toFloatArray();

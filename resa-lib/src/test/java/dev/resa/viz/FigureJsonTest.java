@@ -85,6 +85,21 @@ class FigureJsonTest {
   }
 
   @Test
+  void barsWithCurveDrawTheCountsAndTheFittedLineOverThem() {
+    JsonArray data = json(Plots.barsWithCurve("Figure 3", "layer", "features", new double[] {0, 1, 2}, new double[] {4, 0, 2}, "counts",
+        new double[] {-0.5, 1, 2.5}, new double[] {1, 2, 3}, "mixture")).getAsJsonArray("data");
+    JsonObject bars = data.get(0).getAsJsonObject(), line = data.get(1).getAsJsonObject();
+    assertEquals("bar", bars.get("type").getAsString());
+    assertEquals(List.of(4.0, 0.0, 2.0), numbers(bars.getAsJsonArray("y")));
+    assertEquals("scatter", line.get("type").getAsString());
+    assertEquals(List.of(-0.5, 1.0, 2.5), numbers(line.getAsJsonArray("x")));
+    assertEquals("mixture", line.get("name").getAsString());
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Plots.barsWithCurve("t", "x", "y",
+        new double[] {0, 1}, new double[] {1}, "b", new double[0], new double[0], "c"));
+    assertTrue(e.getMessage().contains("2 positions / 1 values"), e.getMessage());
+  }
+
+  @Test
   void nonNumericStringsStayStrings() {
     JsonObject trace = json(Plots.bars("b", "v", Map.of("1e3x", 1.0))).getAsJsonArray("data").get(0).getAsJsonObject();
     assertFalse(trace.getAsJsonArray("x").get(0).getAsJsonPrimitive().isNumber());
