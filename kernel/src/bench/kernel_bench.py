@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--kernel", default="resa-java")
     ap.add_argument("--starts", type=int, default=3, help="cold starts to measure (median reported)")
     ap.add_argument("--cells", type=int, default=30, help="trivial cells to time after warm-up")
+    ap.add_argument("--settle", type=float, default=0, help="seconds the kernel sits idle after its first result "
+                    "before the timed cells (a user reading the notebook); default: none")
     args = ap.parse_args()
 
     readies, firsts = [], []
@@ -79,6 +81,7 @@ def main():
         firsts.append(first)
         print(f"start {i + 1}: kernel_info ready {ready:.2f} s, first result (1 + 1) {first:.2f} s", flush=True)
         if i == args.starts - 1:
+            time.sleep(args.settle)
             for _ in range(5):
                 run(kc, "1 + 1")  # warm-up
             for j in range(args.cells):

@@ -24,6 +24,7 @@ public final class KernelMain {
     kernel.onStartup();
     kernel.becomeHandlerForConnection(connection);
     connection.connect();
+    kernel.startCompilerWarmup();
     connection.waitUntilClose();
     System.exit(0); // notebook code may have left non-daemon threads behind
   }
