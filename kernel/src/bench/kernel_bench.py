@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""Kernel latency bench: cold start to first result, and the round trip of a trivial cell.
+"""Kernel latency bench: cold start to first result, and the round trip of trivial cells.
+
+Per timed cell it reports the round trip to the idle status (what a user waits for), the time to execute_reply,
+and the kernel's CPU time (all threads, from /proc: less sensitive to other load than wall clock). The
+kernel_info round trip measures messaging alone, without JShell. Two cells are timed, interleaved: a literal
+expression (`j + 1`) and a declaration plus use (`int xj = j; xj + 1`); JShell compiles both.
 
 Usage (from the repo root, after `./resa kernel install --prefix /tmp/resa-jupyter`):
     JUPYTER_PATH=/tmp/resa-jupyter/share/jupyter /usr/bin/python3 kernel/src/bench/kernel_bench.py [--kernel resa-java]
