@@ -90,7 +90,14 @@ final class KernelConnection extends JupyterConnection {
       try {
         while (running) {
           if (poller.poll(WAIT_MS) <= 0 || !running) continue;
-          handle(readMessage());
+          Message<?> message;
+          try {
+            message = readMessage();
+          } catch (RuntimeException e) { // e.g. a bad signature: drop the message, keep serving
+            logger.warn("Dropped an unreadable message: {}", e.toString());
+            continue;
+          }
+          handle(message);
         }
       } finally {
         poller.close();
