@@ -3,18 +3,17 @@ package dev.resa.kernel;
 import java.util.function.LongSupplier;
 
 /**
- * Warms the JIT for JShell's compiler while the kernel sits idle after start-up. Every cell runs javac, and a fresh
+ * Warms the JIT for JShell's compiler while the kernel sits idle after its first cell. Every cell runs javac, and a fresh
  * JVM runs javac interpreted or half-compiled for its first few dozen cells; compiling throwaway cells in a
  * separate, private {@link JShellEvaluator} gets the JIT to compile javac before the user's cells need it. The
  * user's JShell is not touched (no snippet ids, variables or classes of its own appear there).
  *
- * <p>It only works in quiet moments: a throwaway cell starts only when no user cell has run for {@link #QUIET_MS}
- * (counted from JShell's start-up too, so the first user cell, typically sent right away, does not meet it),
+ * <p>It only works in quiet moments: a throwaway cell starts only when no user cell has run for {@link #QUIET_MS},
  * so a notebook run cell after cell ("Run All", nbconvert) never competes with it, and it stops after
  * {@link #CELLS} cells.
  */
 final class CompilerWarmup implements Runnable {
-  /** Throwaway cells to compile (about 3 s of CPU in total on a 2-core machine). */
+  /** Throwaway cells to compile: about 7 s of CPU in all, JIT threads included; halves the CPU of the next 30 cells. */
   static final int CELLS = 48;
   /** Quiet time since the last user cell before a throwaway cell may start (ms). */
   static final long QUIET_MS = 500;
@@ -35,12 +34,12 @@ final class CompilerWarmup implements Runnable {
 
   private final LongSupplier lastActivity;
   private final int cells;
-  private final long createdAt = System.nanoTime();
   /** Throwaway cells compiled so far, and how many of them were rejected. */
   private volatile int compiled, rejected;
 
   /**
-   * @param lastActivity {@link System#nanoTime()} of the end of the last user cell, {@link Long#MAX_VALUE} while one runs
+   * @param lastActivity {@link System#nanoTime()} of the end of the last user cell; {@link Long#MAX_VALUE} while one
+   *     runs, and before the first one ended (the kernel's first result must not wait for the warm-up)
    * @param cells throwaway cells to compile
    */
   CompilerWarmup(LongSupplier lastActivity, int cells) {
@@ -92,7 +91,7 @@ final class CompilerWarmup implements Runnable {
 
   private void waitForQuiet() throws InterruptedException {
     while (true) {
-      long last = Math.max(createdAt, lastActivity.getAsLong());
+      long last = lastActivity.getAsLong();
       long quietMs = last == Long.MAX_VALUE ? -1 : (System.nanoTime() - last) / 1_000_000;
       if (quietMs >= QUIET_MS) return;
       Thread.sleep(quietMs < 0 ? 100 : Math.max(10, QUIET_MS - quietMs));

@@ -29,8 +29,8 @@ public final class ResaKernel extends BaseKernel {
 
   private final CompletableFuture<JShellEvaluator> evaluator;
   private volatile boolean executing;
-  /** {@link System#nanoTime()} when the last cell ended, {@link Long#MAX_VALUE} while one runs. */
-  private volatile long lastCellEnd = System.nanoTime();
+  /** {@link System#nanoTime()} when the last cell ended; {@link Long#MAX_VALUE} while one runs and before the first. */
+  private volatile long lastCellEnd = Long.MAX_VALUE;
 
   public ResaKernel() {
     super("resa-java", "0.1.0", languageInfo(), List.of(new HelpLink("Resa for Java", "https://arxiv.org/abs/2506.09967")),
@@ -68,7 +68,7 @@ public final class ResaKernel extends BaseKernel {
     return evaluator.join();
   }
 
-  /** Once JShell is up, warms javac in the background whenever no cell runs ({@link CompilerWarmup}). */
+  /** Once the first cell has run, warms javac in the background whenever no cell runs ({@link CompilerWarmup}). */
   void startCompilerWarmup() {
     evaluator.thenRun(() -> CompilerWarmup.start(() -> lastCellEnd));
   }
