@@ -13,8 +13,10 @@ import org.zeromq.ZMQ;
 
 /**
  * jjava's connection with shell and control channels that block on their socket. jjava's own channels poll
- * without waiting and then sleep 50 ms, so every request sat in the socket for 25 ms on average (up to 50 ms)
- * before the kernel looked at it; here a request is picked up as soon as it arrives.
+ * without waiting and then sleep 50 ms after every turn, handled message or not: a request sent right after the
+ * previous reply (Run All, nbconvert, a client asking for kernel_info) waited almost the full 50 ms, one sent at a
+ * random moment 25 ms on average. Here a request is picked up as soon as it arrives (kernel_info round trip measured
+ * 53 ms before, 13 ms after, on a loaded 2-core machine).
  */
 final class KernelConnection extends JupyterConnection {
   private final KernelConnectionProperties props;
