@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""Kernel latency bench: cold start to first result, and the round trip of a trivial cell.
+"""Kernel latency bench: cold start to first result, and the round trip of trivial cells.
+
+Per timed cell it reports the round trip to the idle status (what a user waits for), the time to execute_reply,
+and the kernel's CPU time (all threads, from /proc: less sensitive to other load than wall clock). The
+kernel_info round trip measures messaging alone, without JShell. Two cells are timed, interleaved: a literal
+expression (`j + 1`) and a declaration plus use (`int xj = j; xj + 1`); JShell compiles both.
 
 Usage (from the repo root, after `./resa kernel install --prefix /tmp/resa-jupyter`):
     JUPYTER_PATH=/tmp/resa-jupyter/share/jupyter /usr/bin/python3 kernel/src/bench/kernel_bench.py [--kernel resa-java]
@@ -7,6 +12,7 @@ Needs Debian's jupyter-client (use /usr/bin/python3, not a pyenv python). Target
 trivial cell <= 50 ms (median).
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -14,9 +20,14 @@ from jupyter_client.manager import KernelManager
 
 
 def run(kc, code, timeout=120):
-    """Executes code; returns (seconds until the idle status of this request, result text or None)."""
+    """Executes code; returns (seconds until execute_reply, seconds until the idle status, result text or None)."""
     t0 = time.perf_counter()
     msg_id = kc.execute(code)
+    while True:  # the kernel sends execute_reply and the idle status together, after the cell ran
+        reply = kc.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    replied = time.perf_counter() - t0
     result = None
     while True:
         msg = kc.get_iopub_msg(timeout=timeout)
@@ -28,7 +39,17 @@ def run(kc, code, timeout=120):
         elif kind == "error":
             raise RuntimeError(f"{msg['content']['ename']}: {msg['content']['evalue']}")
         elif kind == "status" and msg["content"]["execution_state"] == "idle":
-            return time.perf_counter() - t0, result
+            return replied, time.perf_counter() - t0, result
+
+
+def cpu_seconds(km):
+    """CPU time (user + system, all threads) the kernel process has used so far; None where /proc is missing."""
+    try:
+        with open(f"/proc/{km.provisioner.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, AttributeError, IndexError, ValueError):
+        return None
 
 
 def cold_start(name):
@@ -39,7 +60,7 @@ def cold_start(name):
     kc.start_channels()
     kc.wait_for_ready(timeout=120)
     ready = time.perf_counter() - t0
-    _, result = run(kc, "1 + 1")
+    _, _, result = run(kc, "1 + 1")
     first = time.perf_counter() - t0
     assert result == "2", result
     return km, kc, ready, first
@@ -50,28 +71,57 @@ def main():
     ap.add_argument("--kernel", default="resa-java")
     ap.add_argument("--starts", type=int, default=3, help="cold starts to measure (median reported)")
     ap.add_argument("--cells", type=int, default=30, help="trivial cells to time after warm-up")
+    ap.add_argument("--settle", type=float, default=0, help="seconds the kernel sits idle after its first result "
+                    "before the timed cells (a user reading the notebook); default: none")
     args = ap.parse_args()
 
-    readies, firsts, trivial = [], [], []
+    readies, firsts = [], []
+    # a literal expression, and a cell that declares a variable and uses it (JShell compiles both)
+    cells = {"j + 1": lambda j: f"{j} + 1", "int xj = j; xj + 1": lambda j: f"int x{j} = {j}; x{j} + 1"}
+    timings = {name: ([], [], []) for name in cells}
+    infos = []  # kernel_info round trips: the messaging overhead alone, no JShell
     for i in range(args.starts):
         km, kc, ready, first = cold_start(args.kernel)
         readies.append(ready)
         firsts.append(first)
         print(f"start {i + 1}: kernel_info ready {ready:.2f} s, first result (1 + 1) {first:.2f} s", flush=True)
         if i == args.starts - 1:
+            time.sleep(args.settle)
             for _ in range(5):
                 run(kc, "1 + 1")  # warm-up
             for j in range(args.cells):
-                trivial.append(run(kc, f"{j} + 1")[0])
+                t0 = time.perf_counter()
+                kc.kernel_info(reply=True, timeout=120)
+                infos.append((time.perf_counter() - t0) * 1000)
+                for name, make in cells.items():  # interleaved, so both see the same machine load
+                    cpu0 = cpu_seconds(km)
+                    replied, idle, result = run(kc, make(j))
+                    cpu1 = cpu_seconds(km)
+                    assert result == str(j + 1), (name, result)
+                    timings[name][0].append(replied * 1000)
+                    timings[name][1].append(idle * 1000)
+                    if cpu0 is not None and cpu1 is not None:
+                        timings[name][2].append((cpu1 - cpu0) * 1000)
         kc.stop_channels()
         km.shutdown_kernel(now=False)
 
-    ms = [t * 1000 for t in trivial]
     print(f"cold start to first result: median {statistics.median(firsts):.2f} s "
           f"(min {min(firsts):.2f}, max {max(firsts):.2f}; target <= 3 s)")
     print(f"kernel_info ready:          median {statistics.median(readies):.2f} s")
-    print(f"trivial cell round trip:    median {statistics.median(ms):.1f} ms "
-          f"(p10 {sorted(ms)[len(ms) // 10]:.1f}, p90 {sorted(ms)[len(ms) * 9 // 10]:.1f}; target <= 50 ms)")
+    print(f"kernel_info round trip (messaging only, no JShell): median {statistics.median(infos):.1f} ms "
+          f"(p10 {pct(infos, 10):.1f}, p90 {pct(infos, 90):.1f})")
+    load = os.getloadavg()[0]
+    for name, (replies, idles, cpus) in timings.items():
+        print(f"cell `{name}`: round trip to idle median {statistics.median(idles):.1f} ms "
+              f"(p10 {pct(idles, 10):.1f}, p90 {pct(idles, 90):.1f}; target <= 50 ms)")
+        print(f"    execute_request -> execute_reply median {statistics.median(replies):.1f} ms"
+              + (f"; kernel CPU per cell (all threads) mean {statistics.mean(cpus):.1f} ms" if cpus else ""))
+    print(f"load average (1 min) at the end: {load:.2f} on {os.cpu_count()} cores (timings are wall clock; "
+          f"a loaded machine inflates them)")
+
+
+def pct(xs, p):
+    return sorted(xs)[len(xs) * p // 100]
 
 
 if __name__ == "__main__":

@@ -20,10 +20,11 @@ public final class KernelMain {
     }
     KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
     ResaKernel kernel = new ResaKernel();
-    JupyterConnection connection = new JupyterConnection(props);
+    JupyterConnection connection = new KernelConnection(props);
     kernel.onStartup();
     kernel.becomeHandlerForConnection(connection);
     connection.connect();
+    kernel.startCompilerWarmup();
     connection.waitUntilClose();
     System.exit(0); // notebook code may have left non-daemon threads behind
   }

@@ -29,6 +29,8 @@ public final class ResaKernel extends BaseKernel {
 
   private final CompletableFuture<JShellEvaluator> evaluator;
   private volatile boolean executing;
+  /** {@link System#nanoTime()} when the last cell ended; {@link Long#MAX_VALUE} while one runs and before the first. */
+  private volatile long lastCellEnd = Long.MAX_VALUE;
 
   public ResaKernel() {
     super("resa-java", "0.1.0", languageInfo(), List.of(new HelpLink("Resa for Java", "https://arxiv.org/abs/2506.09967")),
@@ -66,6 +68,11 @@ public final class ResaKernel extends BaseKernel {
     return evaluator.join();
   }
 
+  /** Once the first cell has run, warms javac in the background whenever no cell runs ({@link CompilerWarmup}). */
+  void startCompilerWarmup() {
+    evaluator.thenRun(() -> CompilerWarmup.start(() -> lastCellEnd));
+  }
+
   @Override
   public void onStartup() {
     super.onStartup();
@@ -81,14 +88,16 @@ public final class ResaKernel extends BaseKernel {
 
   @Override
   public Object evalRaw(String source) {
-    JShellEvaluator ev = evaluator();
-    executing = true;
-    ev.startCell();
+    lastCellEnd = Long.MAX_VALUE;
     try {
+      JShellEvaluator ev = evaluator();
+      executing = true;
+      ev.startCell();
       Object value = new Magics(ev, Path.of("").toAbsolutePath()).run(source, "cell " + (executionCount.get() - 1));
       return value == null ? null : Displays.render(value, getRenderer());
     } finally {
       executing = false;
+      lastCellEnd = System.nanoTime();
     }
   }
 

@@ -11,7 +11,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./resa bench kernel}: installs the kernel into a temporary Jupyter path (as {@code ./resa kernel install}
  * does, class-data-sharing archive included) and runs {@code kernel/src/bench/kernel_bench.py} through Debian's
- * jupyter_client: cold start to the first result (target 3 s) and the median round trip of a trivial cell (50 ms).
+ * jupyter_client: cold start to the first result (target 3 s) and the median round trip of two trivial cells (a literal
+ * expression and a variable declaration plus use; target 50 ms), with the kernel_info round trip (messaging alone),
+ * the execute_reply time and the kernel's CPU time per cell.
  */
 @Command(name = "kernel", mixinStandardHelpOptions = true,
     description = "Jupyter kernel latency: cold start to first result, and a trivial cell's round trip.")
@@ -21,6 +23,10 @@ public final class BenchKernelCommand implements Callable<Integer> {
 
   @Option(names = "--cells", defaultValue = "30", description = "Trivial cells to time (default: ${DEFAULT-VALUE}).")
   int cells;
+
+  @Option(names = "--settle", defaultValue = "0", description = "Seconds the kernel sits idle after its first result "
+      + "before the timed cells, as a user reading the notebook would leave it (default: ${DEFAULT-VALUE}).")
+  double settle;
 
   @Option(names = "--python", defaultValue = "/usr/bin/python3",
       description = "A python with jupyter_client (default: ${DEFAULT-VALUE}).")
@@ -34,7 +40,8 @@ public final class BenchKernelCommand implements Callable<Integer> {
     try {
       KernelSpec spec = KernelCommand.installSpec("resa-java-bench", "Java (Resa, bench)", null, List.of(), true, dataDir);
       ProcessBuilder pb = new ProcessBuilder(python, home.resolve("kernel/src/bench/kernel_bench.py").toString(),
-          "--kernel", spec.name(), "--starts", String.valueOf(starts), "--cells", String.valueOf(cells)).inheritIO();
+          "--kernel", spec.name(), "--starts", String.valueOf(starts), "--cells", String.valueOf(cells),
+          "--settle", String.valueOf(settle)).inheritIO();
       pb.environment().put("JUPYTER_PATH", dataDir.toString());
       pb.environment().put("PYDEVD_DISABLE_FILE_VALIDATION", "1");
       return pb.start().waitFor();
