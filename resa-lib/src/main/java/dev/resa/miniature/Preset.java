@@ -13,12 +13,13 @@ import dev.resa.task.ArithmeticTask;
  * @param heads attention heads (4 query heads over 2 KV heads: Qwen2's grouped-query attention, in small).
  * @param intermediate SwiGLU width (128 = 2d keeps the MLP as cheap as the attention).
  * @param baseSteps pretraining steps of base (the loss sits on a plateau near 0.6 until the model learns to copy
- *     operands from the prompt; base must get well past that jump, which takes a step count more than a sample count).
- * @param baseBatch sequences per pretraining step (16: on 1 CPU thread a step costs about its batch, but the plateau
- *     ends after a number of steps that grows far more slowly than the batch shrinks, so small batches are cheapest).
- * @param baseLr peak AdamW learning rate of base pretraining (cosine to 10%; 1e-2 did not end the plateau sooner).
- * @param traceShare share of pretraining examples written with a trace (0.6 in default: twice the arithmetic signal
- *     per step of 0.4, and at T=0.6 the base still answers directly about a third of the time).
+ *     operands from the prompt, then falls; base must get well past that drop, which is about a step count: 400 steps
+ *     at batch 128, 600-800 at batch 16).
+ * @param baseBatch sequences per pretraining step (16: a step costs in proportion to its batch, while the plateau's
+ *     length in steps grows much more slowly as the batch shrinks, so small batches reach a reasoning base soonest).
+ * @param baseLr peak AdamW learning rate of base pretraining (cosine to 10%; 1e-2 did not shorten the plateau).
+ * @param traceShare share of pretraining examples written with a trace (0.6 in default: 1.5x the arithmetic signal
+ *     of 0.4 per step, and at T=0.6 the base still answers directly a third to a half of the time).
  * @param rlSteps GRPO steps that turn base into source (Tina's role).
  * @param rlPrompts prompts per GRPO step.
  * @param rlGroup samples per prompt (the GRPO group).
@@ -73,8 +74,8 @@ public record Preset(
     int maxNewTokens) {
 
   /**
-   * Fits the 10-minute budget: base is 4000 steps of 16 (about 3 CPU-minutes), whose traces are right more often than
-   * not on held-out problems while its direct answers stay near chance, so RL and SAE-Tuning have room to help.
+   * Fits the 10-minute budget (about 4.5 CPU-minutes, two thirds of them the base): the base's traces are almost
+   * always right while its direct answers stay near chance, so RL and SAE-Tuning have room to help.
    */
   public static Preset defaults() {
     return new Preset("default", ArithmeticTask.Config.defaults(), 64, 4, 4, 128,
