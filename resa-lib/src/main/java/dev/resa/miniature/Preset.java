@@ -12,9 +12,9 @@ import dev.resa.task.ArithmeticTask;
  * @param layers decoder layers (4, so the middle layer 2 has layers on both sides).
  * @param heads attention heads (4 query heads over 2 KV heads: Qwen2's grouped-query attention, in small).
  * @param intermediate SwiGLU width (128 = 2d keeps the MLP as cheap as the attention).
- * @param baseSteps pretraining steps of base (the loss sits on a plateau near 0.6 until the model learns to copy
- *     operands from the prompt, then falls; base must get well past that drop, which is about a step count: 400 steps
- *     at batch 128, 600-800 at batch 16).
+ * @param baseSteps pretraining steps of base (the loss sits near 0.6 until the model learns to copy operands from the
+ *     prompt, after 400 steps at batch 128 or 600-1200 at batch 16, then near 0.11 while only two-step chains come out
+ *     right; 5000 steps of 16 got two seeds past both, 4000 only one).
  * @param baseBatch sequences per pretraining step (16: a step costs in proportion to its batch, while the plateau's
  *     length in steps grows much more slowly as the batch shrinks, so small batches reach a reasoning base soonest).
  * @param baseLr peak AdamW learning rate of base pretraining (cosine to 10%; 1e-2 did not shorten the plateau).
@@ -74,12 +74,12 @@ public record Preset(
     int maxNewTokens) {
 
   /**
-   * Fits the 10-minute budget (about 4.5 CPU-minutes, two thirds of them the base): the base's traces are almost
+   * Fits the 10-minute budget (about 5 CPU-minutes, two thirds of them the base): the base's traces are almost
    * always right while its direct answers stay near chance, so RL and SAE-Tuning have room to help.
    */
   public static Preset defaults() {
     return new Preset("default", ArithmeticTask.Config.defaults(), 64, 4, 4, 128,
-        4000, 16, 2e-3, 0.6,
+        5000, 16, 2e-3, 0.6,
         24, 8, 8, 2e-4, 0.05, 0.6,
         8, 16.0,
         2, 256, 4, 300, 1024, 2000,
