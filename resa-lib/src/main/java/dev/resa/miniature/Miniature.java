@@ -32,6 +32,7 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.UnaryOperator;
@@ -45,7 +46,7 @@ import tech.tablesaw.api.Table;
  * Resa's whole story at toy scale, trained in-process and cached stage by stage under {@code runs/<preset>-s<seed>/}:
  *
  * <ol>
- *   <li><b>base</b> (R1-Distill's role): a tiny Qwen2 pretrained on 40% traced / 60% answer-only arithmetic;
+ *   <li><b>base</b> (R1-Distill's role): a tiny Qwen2 pretrained on a mix of traced and answer-only arithmetic;
  *   <li><b>source</b> (Tina's role): base + CoT-free GRPO with LoRA, merged;
  *   <li><b>Stage I</b>: TopK SAEs on the residual stream after the middle layer over CoT-free trigger texts, in
  *       the paper's three modes (from scratch and fine-tuned on source; pre-trained on base's pretraining mix) and
@@ -287,7 +288,7 @@ public final class Miniature {
   private void base() throws IOException {
     Path d = dir.resolve("base");
     if (done(d)) return;
-    banner("base: pretraining on the 40/60 traced / answer-only mix");
+    banner(String.format(Locale.ROOT, "base: pretraining on a %.0f/%.0f traced / answer-only mix", 100 * p.traceShare(), 100 * (1 - p.traceShare())));
     ModelConfig cfg = ModelConfig.tinyQwen2(tok.vocabSize(), p.hidden(), p.layers(), p.heads(), Math.max(1, p.heads() / 2),
         p.intermediate(), 96).withTokens(tok.bosId(), tok.eosId());
     long t0 = System.nanoTime();
