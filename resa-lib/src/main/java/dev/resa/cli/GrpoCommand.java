@@ -8,7 +8,6 @@ import dev.resa.model.DecoderLM;
 import dev.resa.model.HfCheckpoint;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tuning.Grpo;
-import dev.resa.tuning.LoraConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./resa grpo}: the CoT-free RL baseline (Tina's GRPO with LoRA) at small scale. */
@@ -60,11 +60,7 @@ public final class GrpoCommand implements Callable<Integer> {
   @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--rank", defaultValue = "32", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
-  int rank;
-
-  @Option(names = "--alpha", defaultValue = "128", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
-  double alpha;
+  @Mixin LoraOptions lora;
 
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -79,7 +75,7 @@ public final class GrpoCommand implements Callable<Integer> {
     List<Grpo.Problem> problems = readProblems(data, promptField, answerField);
     try (NDManager root = NDManager.newBaseManager(); DecoderLM model = HfCheckpoint.load(base, root)) {
       Tokenizer tok = TuningInputs.tokenizer(base);
-      Grpo.Config cfg = new Grpo.Config(new LoraConfig(rank, alpha, 0.05, LoraConfig.ALL_TARGETS, null, seed), group, prompts,
+      Grpo.Config cfg = new Grpo.Config(lora.config(seed), group, prompts,
           maxNew, temperature, 0.2, beta, 1, lr, 0.01, 1.0, steps, seed);
       Grpo.Reward fn = switch (reward) {
         case "math" -> Grpo.mathEquivalence();

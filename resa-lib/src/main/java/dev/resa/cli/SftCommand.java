@@ -5,13 +5,13 @@ import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.HfCheckpoint;
 import dev.resa.tokenizer.Tokenizer;
-import dev.resa.tuning.LoraConfig;
 import dev.resa.tuning.Sft;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./resa sft}: the SFT baselines (CoT-free or CoT, decided by the text in --data), LoRA + cross-entropy. */
@@ -22,17 +22,10 @@ public final class SftCommand implements Callable<Integer> {
   @Option(names = "--base", required = true, description = "Base model folder.")
   Path base;
 
-  @Option(names = "--data", required = true, description = "Text file (one document per line) or .jsonl.")
-  Path data;
-
-  @Option(names = "--field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
-  String field;
+  @Mixin TextDataOptions text;
 
   @Option(names = "--out", required = true, description = "Output folder.")
   Path out;
-
-  @Option(names = "--seq-len", defaultValue = "2048", description = "Packed chunk length (default: ${DEFAULT-VALUE}).")
-  int seqLen;
 
   @Option(names = "--epochs", defaultValue = "3", description = "Epochs (default: ${DEFAULT-VALUE}, Resa's SFT recipe).")
   int epochs;
@@ -43,11 +36,7 @@ public final class SftCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "16", description = "Chunks per step (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--rank", defaultValue = "32", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
-  int rank;
-
-  @Option(names = "--alpha", defaultValue = "128", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
-  double alpha;
+  @Mixin LoraOptions lora;
 
   @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
   int saveEvery;
@@ -57,8 +46,8 @@ public final class SftCommand implements Callable<Integer> {
     Djl.init();
     try (NDManager root = NDManager.newBaseManager(); DecoderLM model = HfCheckpoint.load(base, root)) {
       Tokenizer tok = TuningInputs.tokenizer(base);
-      List<int[]> chunks = TuningInputs.chunks(data, field, tok, seqLen);
-      Sft.Config cfg = new Sft.Config(new LoraConfig(rank, alpha, 0.05, LoraConfig.ALL_TARGETS, null, 42), lr, 0.0, 1.0,
+      List<int[]> chunks = text.chunks(tok);
+      Sft.Config cfg = new Sft.Config(lora.config(42), lr, 0.0, 1.0,
           epochs, batch, 0.05, saveEvery, out, base.toString());
       try (Sft sft = new Sft(model, cfg)) {
         double loss = sft.train(chunks);

@@ -7,7 +7,6 @@ import dev.resa.model.HfCheckpoint;
 import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
-import dev.resa.tuning.LoraConfig;
 import dev.resa.tuning.SaeTuning;
 import dev.resa.tuning.Splice;
 import java.nio.file.Path;
@@ -15,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./resa tune}: Stage II, SAE-guided SFT of a base model with a frozen SAE spliced at one layer. */
@@ -31,17 +31,10 @@ public final class TuneCommand implements Callable<Integer> {
   @Option(names = "--layer", required = true, description = "Splice layer L (the SAE's hook point layers.L).")
   int layer;
 
-  @Option(names = "--data", required = true, description = "Elicitation data: text file (one document per line) or .jsonl.")
-  Path data;
-
-  @Option(names = "--field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
-  String field;
+  @Mixin TextDataOptions text; // the elicitation data
 
   @Option(names = "--out", required = true, description = "Output folder.")
   Path out;
-
-  @Option(names = "--seq-len", defaultValue = "2048", description = "Packed chunk length (default: ${DEFAULT-VALUE}, Resa).")
-  int seqLen;
 
   @Option(names = "--epochs", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}, Resa).")
   int epochs;
@@ -55,11 +48,7 @@ public final class TuneCommand implements Callable<Integer> {
   @Option(names = "--schedule", defaultValue = "constant", description = "constant (Resa's code) or cosine (the paper).")
   String schedule;
 
-  @Option(names = "--rank", defaultValue = "32", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
-  int rank;
-
-  @Option(names = "--alpha", defaultValue = "128", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
-  double alpha;
+  @Mixin LoraOptions lora;
 
   @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
   int saveEvery;
@@ -77,13 +66,12 @@ public final class TuneCommand implements Callable<Integer> {
          DecoderLM model = HfCheckpoint.load(base, root);
          SparseCoder coder = SparsifyFormat.read(sae, root)) {
       Tokenizer tok = TuningInputs.tokenizer(base);
-      List<int[]> chunks = TuningInputs.chunks(data, field, tok, seqLen);
-      LoraConfig lora = new LoraConfig(rank, alpha, 0.05, LoraConfig.ALL_TARGETS, null, 42);
-      SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora).withLr(lr).withEpochs(epochs).withBatchSize(batch)
+      List<int[]> chunks = text.chunks(tok);
+      SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
           .withSchedule(SaeTuning.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)), 0)
           .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
-        System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), seqLen,
+        System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,
             layer, tuning.adapter().parameterCount(), tuning.adapter().modules().size());
         SaeTuning.Result r = tuning.train(chunks);
         System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstKl(), r.lastKl(), r.adapterDir());

@@ -1,0 +1,37 @@
+package dev.resa.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sft} end to end on a tiny model: the shared text and LoRA options reach the adapter it writes. */
+class SftCommandTest {
+  @Test
+  void trainsAnAdapterWithTheRequestedRankAndAlpha(@TempDir Path dir) throws Exception {
+    System.setProperty("resa.progress.off", "true");
+    Path data = dir.resolve("corpus.jsonl");
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 120; i++) lines.add("{\"text\": \"" + i + "+" + (i % 7) + "=" + (i + i % 7) + "\"}");
+    Files.write(data, lines);
+    Path base = dir.resolve("base");
+    assertEquals(0, Main.commandLine().execute("train-lm", "--steps", "2", "--data", data.toString(), "--hidden", "32", "--layers", "2",
+        "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--seq-len", "32", "--batch", "4", "--device", "cpu", "--out", base.toString()));
+
+    Path out = dir.resolve("sft");
+    assertEquals(0, Main.commandLine().execute("sft", "--base", base.toString(), "--data", data.toString(), "--field", "text",
+        "--seq-len", "32", "--epochs", "1", "--batch", "4", "--rank", "4", "--alpha", "8", "--out", out.toString()));
+    Path config = out.resolve("adapter/adapter_config.json");
+    assertTrue(Files.isRegularFile(config), "no " + config);
+    JsonObject peft = JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+    assertEquals(4, peft.get("r").getAsInt());
+    assertEquals(8.0, peft.get("lora_alpha").getAsDouble());
+  }
+}
