@@ -89,9 +89,14 @@ final class CliErrors implements IExecutionExceptionHandler, IParameterException
     return (e instanceof JsonParseException ? "malformed JSON: " : "") + oneLine(m);
   }
 
-  /** Joins lines and drops the Java class names that wrapped exceptions put in front of their cause's message. */
+  /**
+   * Joins lines, and drops the Java class names that wrapped exceptions put in front of their cause's message and
+   * the link to Gson's troubleshooting page that Gson appends to its own.
+   */
   static String oneLine(String m) {
-    return m.replaceAll("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ", "").strip().replaceAll("\\s*\\R\\s*", " ");
+    return m.replaceAll("\\b(?:[a-z_][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ", "")
+        .replaceAll("\\s*See https://github\\.com/google/gson/\\S*?(?=\\)|$|\\s)", "")
+        .strip().replaceAll("\\s*\\R\\s*", " ");
   }
 
   private static Throwable unwrap(Throwable e) {
