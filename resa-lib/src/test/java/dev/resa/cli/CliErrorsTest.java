@@ -14,8 +14,6 @@ import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
 import dev.resa.tokenizer.CharTokenizer;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,17 +34,6 @@ class CliErrorsTest {
   static Path charTok;
   static Path text; // a valid training text, one document per line
   static Path problems; // a valid problem/answer JSONL
-
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter(), err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @BeforeAll
   static void fixtures() throws IOException {
@@ -94,7 +81,7 @@ class CliErrorsTest {
    * line followed by a stack trace ({@code trace}) or the usage help.
    */
   private static void assertOneLineError(int code, boolean trace, List<String> args, String... named) {
-    Run r = run(args.toArray(String[]::new));
+    CliRun r = CliRun.of(args.toArray(String[]::new));
     String err = r.err().strip();
     assertEquals(code, r.code(), "exit code; stderr: " + r.err());
     assertFalse(err.contains("\n"), "more than one line on stderr:\n" + r.err());
@@ -105,7 +92,7 @@ class CliErrorsTest {
 
     List<String> verbose = new ArrayList<>(args);
     verbose.add(CliErrors.VERBOSE);
-    Run v = run(verbose.toArray(String[]::new));
+    CliRun v = CliRun.of(verbose.toArray(String[]::new));
     assertEquals(code, v.code(), v.err());
     List<String> lines = v.err().lines().toList();
     assertEquals(err, lines.get(0), "--verbose keeps the one-line message first");

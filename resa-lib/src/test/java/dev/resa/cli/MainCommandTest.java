@@ -3,8 +3,6 @@ package dev.resa.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,16 +16,14 @@ class MainCommandTest {
     collect(Main.commandLine(), new ArrayList<>(), paths);
     assertTrue(paths.size() > 15, "commands found: " + paths);
     for (List<String> path : paths) {
-      StringWriter out = new StringWriter(), err = new StringWriter();
-      CommandLine cl = Main.commandLine();
-      cl.setOut(new PrintWriter(out));
-      cl.setErr(new PrintWriter(err));
       List<String> args = new ArrayList<>(path);
       args.add("--help");
-      assertEquals(0, cl.execute(args.toArray(String[]::new)), path + ": " + err);
-      String usage = "Usage: " + "resa" + (path.isEmpty() ? "" : " " + String.join(" ", path));
-      assertTrue(out.toString().startsWith(usage), path + " printed:\n" + out);
-      assertTrue(out.toString().contains(CliErrors.VERBOSE), path + " does not offer --verbose:\n" + out);
+      CliRun r = CliRun.of(args.toArray(String[]::new));
+      assertEquals(0, r.code(), path + ": " + r.err());
+      String usage = "Usage: resa" + (path.isEmpty() ? "" : " " + String.join(" ", path));
+      assertTrue(r.out().startsWith(usage), path + " printed:\n" + r.out());
+      assertTrue(r.out().contains(CliErrors.VERBOSE), path + " does not offer --verbose:\n" + r.out());
+      assertTrue(r.err().isEmpty(), path + " wrote to stderr:\n" + r.err());
     }
   }
 
