@@ -46,7 +46,7 @@ public final class TuneCommand implements Callable<Integer> {
   int batch;
 
   @Option(names = "--schedule", defaultValue = "constant", description = "constant (Resa's code) or cosine (the paper).")
-  String schedule;
+  SaeTuning.Schedule schedule;
 
   @Mixin LoraOptions lora;
 
@@ -68,7 +68,7 @@ public final class TuneCommand implements Callable<Integer> {
       Tokenizer tok = TuningInputs.tokenizer(base);
       List<int[]> chunks = text.chunks(tok);
       SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
-          .withSchedule(SaeTuning.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)), 0)
+          .withSchedule(schedule, 0)
           .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
         System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,

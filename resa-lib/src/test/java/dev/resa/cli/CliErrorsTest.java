@@ -211,5 +211,7 @@ class CliErrorsTest {
     assertOneLineError(2, false, args("train-sae", "--optimizer", "sgd", "--model", base.toString(), "--hook", "layers.0",
         "--data", problems.toString(), "--out", tmp.resolve("x").toString()), "--optimizer", "'sgd'", "SIGNUM", "ADAM");
     assertOneLineError(2, false, args("bench", "lm", "--no-such-option"), "--no-such-option");
+    assertOneLineError(2, false, args("tune", "--schedule", "linear", "--base", base.toString(), "--sae", tmp.toString(), "--layer", "0",
+        "--data", text.toString(), "--out", tmp.resolve("y").toString()), "--schedule", "'linear'", "CONSTANT", "COSINE");
   }
 }
