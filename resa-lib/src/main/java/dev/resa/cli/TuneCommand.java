@@ -19,8 +19,9 @@ import picocli.CommandLine.Option;
 
 /** {@code ./resa tune}: Stage II, SAE-guided SFT of a base model with a frozen SAE spliced at one layer. */
 @Command(name = "tune", mixinStandardHelpOptions = true,
-    description = {"Stage II (SAE-Tuning): splice a frozen SAE into layers.L of the base model and train LoRA so the",
-        "spliced model matches the original (KL). Writes PEFT checkpoints, adapter/, training.csv and merged/ to --out."})
+    description = {"Stage II (SAE-Tuning): LoRA-tune a base model with a frozen SAE spliced into layers.L.",
+        "The adapter is trained so the spliced model matches the original (KL). Writes PEFT checkpoints, adapter/,",
+        "training.csv and merged/ to --out."})
 public final class TuneCommand implements Callable<Integer> {
   @Option(names = "--base", required = true, description = "Base model folder (config.json + safetensors + tokenizer).")
   Path base;
