@@ -93,16 +93,6 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try {
-      return evaluate();
-    } catch (IllegalArgumentException | IllegalStateException | java.nio.file.NoSuchFileException e) {
-      spec.commandLine().getErr().println("resa eval: " + e.getMessage()); // bad data or settings: no stack trace
-      spec.commandLine().getErr().flush();
-      return 1;
-    }
-  }
-
-  private int evaluate() throws Exception {
     PrintWriter pw = spec.commandLine().getOut();
     Path data = DataDir.require(dataDir);
     List<Benchmark> benches;

@@ -73,7 +73,7 @@ public final class KernelCommand implements Runnable {
   }
 
   /** Builds the spec for this checkout, writes it, and (with {@code cds}) adds a class-data-sharing archive. */
-  static KernelSpec installSpec(String name, String displayName, Path java, List<String> jvmOptions, boolean cds,
+  public static KernelSpec installSpec(String name, String displayName, Path java, List<String> jvmOptions, boolean cds,
       Path dataDir) throws IOException {
     KernelSpec spec = new KernelSpec(name, displayName,
         (java != null ? java : Path.of(System.getProperty("java.home"), "bin", "java")).toString(),
@@ -139,11 +139,11 @@ public final class KernelCommand implements Runnable {
   }
 
   /** Finds the built jars of this checkout. */
-  static final class ResaHome {
+  public static final class ResaHome {
     private ResaHome() {}
 
     /** The repository root: {@code -Dresa.home} (set by ./resa), else derived from where resa-lib was loaded. */
-    static Path locate() {
+    public static Path locate() {
       String prop = System.getProperty("resa.home");
       if (prop != null && !prop.isBlank()) return Path.of(prop).toAbsolutePath().normalize();
       try {

@@ -1,11 +1,18 @@
 package dev.resa.cli;
 
+import dev.resa.bench.BenchCommand;
 import dev.resa.core.Djl;
 import dev.resa.miniature.MiniatureCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
-/** The {@code ./resa} command line: one subcommand per stage of the pipeline, each with {@code --help}. */
+/**
+ * The {@code ./resa} command line: one subcommand per stage of the pipeline, each with {@code --help}. Commands only
+ * parse options and call the library; every failure is reported by {@link CliErrors} (one line, {@code --verbose}
+ * for the stack trace).
+ */
 @Command(
     name = "resa",
     mixinStandardHelpOptions = true,
@@ -15,9 +22,13 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  @Option(names = CliErrors.VERBOSE, scope = ScopeType.INHERIT,
+      description = "On an error, print the Java stack trace too (errors are one line without it).")
+  boolean verbose;
+
   @Override
   public void run() {
-    spec.commandLine().usage(System.out);
+    spec.commandLine().usage(spec.commandLine().getOut());
   }
 
   /** The command tree; every subcommand is registered here, grouped by pipeline stage. */
@@ -37,15 +48,14 @@ public final class Main implements Runnable {
     // eval
     cl.addSubcommand(new EvalCommand());
     cl.addSubcommand(new GradeCommand());
-    // miniature, kernel, bench
+    // miniature, kernel, bench (the benchmarks are listed in BenchCommand)
     cl.addSubcommand(new MiniatureCommand());
     cl.addSubcommand(new KernelCommand());
-    cl.addSubcommand(new CommandLine(new BenchCommand())
-        .addSubcommand(new BenchLmCommand())
-        .addSubcommand(new BenchSaeCommand())
-        .addSubcommand(new BenchTuneCommand())
-        .addSubcommand(new BenchEvalCommand())
-        .addSubcommand(new BenchKernelCommand())); // one line per benchmark
+    cl.addSubcommand(new BenchCommand());
+    CliErrors errors = new CliErrors();
+    cl.setExecutionExceptionHandler(errors);
+    cl.setParameterExceptionHandler(errors);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }

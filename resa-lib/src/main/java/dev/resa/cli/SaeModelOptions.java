@@ -60,7 +60,14 @@ final class SaeModelOptions {
   /** Every --data file's records in Resa's trigger template, {@code --limit} per file. */
   List<String> triggerTexts() throws IOException {
     List<String> texts = new ArrayList<>();
-    for (Path p : data) texts.addAll(TriggerData.load(resolveData(p), limit));
+    for (Path p : data) {
+      Path file = resolveData(p);
+      try {
+        texts.addAll(TriggerData.load(file, limit));
+      } catch (com.google.gson.JsonParseException | IllegalStateException e) { // a .json array file that is not JSON, or holds non-objects
+        throw new IOException(file + ": " + e.getMessage(), e);
+      }
+    }
     return texts;
   }
 

@@ -1,4 +1,4 @@
-package dev.resa.cli;
+package dev.resa.bench;
 
 import dev.resa.core.DataDir;
 import dev.resa.eval.Answers;

@@ -1,5 +1,7 @@
-package dev.resa.cli;
+package dev.resa.bench;
 
+import dev.resa.cli.KernelCommand;
+import dev.resa.cli.KernelSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

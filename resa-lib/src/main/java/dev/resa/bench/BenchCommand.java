@@ -1,4 +1,4 @@
-package dev.resa.cli;
+package dev.resa.bench;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -6,11 +6,17 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code ./resa bench NAME}: speed and memory measurements, kept out of the unit tests. Each benchmark is a
- * sub-subcommand registered in {@link Main#commandLine()} next to {@code bench lm} ({@code bench sae},
- * {@code bench tune}, {@code bench eval}, ...), one line each.
+ * sub-subcommand listed below, one line each; those with a PyTorch counterpart run it through {@link TorchReference}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "NAME",
-    description = "Benchmarks (speed, memory), each compared with a reference where one exists.")
+    description = "Benchmarks (speed, memory), each compared with a reference where one exists.",
+    subcommands = {
+        BenchLmCommand.class,
+        BenchSaeCommand.class,
+        BenchTuneCommand.class,
+        BenchEvalCommand.class,
+        BenchKernelCommand.class,
+    })
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 

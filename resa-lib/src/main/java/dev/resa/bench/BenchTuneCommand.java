@@ -1,4 +1,4 @@
-package dev.resa.cli;
+package dev.resa.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

@@ -1,20 +1,16 @@
-package dev.resa.cli;
+package dev.resa.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.resa.core.Djl;
 import dev.resa.sae.SaeTrainer;
 import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparseCoderConfig;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,18 +20,20 @@ import picocli.CommandLine.Option;
  * encoder's shape, counting 2dn + 8kd FLOP per token (anchors §4.2).
  */
 @Command(name = "sae", mixinStandardHelpOptions = true, description = "Benchmark TopK SAE training tokens/s against PyTorch eager.")
-public final class BenchSaeCommand implements Runnable {
+public final class BenchSaeCommand implements Callable<Integer> {
   @Option(names = "--d", description = "input width (default ${DEFAULT-VALUE})") int d = 768;
   @Option(names = "--latents", description = "n (default ${DEFAULT-VALUE})") int n = 16384;
   @Option(names = "--k", description = "k (default ${DEFAULT-VALUE})") int k = 32;
   @Option(names = "--tokens", description = "tokens per step (default ${DEFAULT-VALUE})") int tokens = 4096;
   @Option(names = "--warmup", description = "untimed steps (default ${DEFAULT-VALUE})") int warmup = 2;
   @Option(names = "--steps", description = "timed steps (default ${DEFAULT-VALUE})") int steps = 5;
-  @Option(names = "--python", description = "interpreter with torch (default ${DEFAULT-VALUE})") String python = "/usr/bin/python3";
+  @Option(names = "--python", description = "interpreter with torch (default ${DEFAULT-VALUE})") String python = TorchReference.DEFAULT_PYTHON;
+  @Option(names = "--no-torch", description = "skip the PyTorch reference") boolean noTorch;
   @Option(names = "--threads", description = "intra-op threads for torch (default ${DEFAULT-VALUE})") int threads = 2;
 
   @Override
-  public void run() {
+  public Integer call() throws Exception {
+    TorchReference torch = noTorch ? null : TorchReference.require(python);
     Djl.init();
     SparseCoderConfig shape = SparseCoderConfig.of(d, n, k);
     double flopsPerToken = shape.trainFlopsPerToken();
@@ -54,14 +52,15 @@ public final class BenchSaeCommand implements Runnable {
     System.out.printf("SAE training, fp32, d=%d n=%d k=%d, %d tokens/step, %.3g FLOP/token (2dn + 8kd)%n", d, n, k, tokens, flopsPerToken);
     System.out.printf("  resa (DJL %s)   : %,10.0f tokens/s  = %6.1f GFLOP/s = %5.1f %% of measured GEMM peak (%.1f GFLOP/s)%n",
         "PyTorch engine", javaTps, javaTps * flopsPerToken / 1e9, 100 * javaTps * flopsPerToken / javaGemm, javaGemm / 1e9);
-    JsonObject py = runTorch();
-    if (py == null) return;
+    if (torch == null) return 0;
+    JsonObject py = torch.run("sae_torch.py", List.of("" + d, "" + n, "" + k, "" + tokens, "" + warmup, "" + steps, "" + threads));
     double pyTps = py.get("tokens_per_s").getAsDouble();
     double pyGemm = py.get("gemm_flops").getAsDouble();
     System.out.printf("  torch %s eager: %,10.0f tokens/s  = %6.1f GFLOP/s = %5.1f %% of its GEMM peak (%.1f GFLOP/s)%n",
         py.get("torch").getAsString(), pyTps, pyTps * flopsPerToken / 1e9, 100 * pyTps * flopsPerToken / pyGemm, pyGemm / 1e9);
     System.out.printf("  ratio resa / torch: %.2fx (target >= 1.2x); resa at %.0f %% of GEMM peak (target >= 50 %%)%n", javaTps / pyTps,
         100 * javaTps * flopsPerToken / javaGemm);
+    return 0;
   }
 
   /**
@@ -86,28 +85,6 @@ public final class BenchSaeCommand implements Runnable {
         }
       }
       return best;
-    }
-  }
-
-  private JsonObject runTorch() {
-    try {
-      Path script = Files.createTempFile("sae_torch", ".py");
-      try (InputStream in = BenchSaeCommand.class.getResourceAsStream("/bench/sae_torch.py")) {
-        Files.write(script, in.readAllBytes());
-      }
-      Process p = new ProcessBuilder(python, script.toString(), "" + d, "" + n, "" + k, "" + tokens, "" + warmup, "" + steps, "" + threads)
-          .redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes()).trim();
-      boolean ok = p.waitFor(30, TimeUnit.MINUTES) && p.exitValue() == 0;
-      Files.deleteIfExists(script);
-      if (!ok) {
-        System.out.println("  torch baseline skipped: " + python + " failed (is python3-torch installed?): " + out);
-        return null;
-      }
-      return JsonParser.parseString(out.lines().reduce((a, b) -> b).orElseThrow()).getAsJsonObject();
-    } catch (Exception e) {
-      System.out.println("  torch baseline skipped: " + e.getMessage());
-      return null;
     }
   }
 }

@@ -1,4 +1,4 @@
-package dev.resa.cli;
+package dev.resa.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.KvCache;
@@ -16,8 +15,6 @@ import dev.resa.model.Weights;
 import dev.resa.train.LmTrainer;
 import dev.resa.train.Progress;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,8 +36,6 @@ import picocli.CommandLine.Option;
 @Command(name = "lm", mixinStandardHelpOptions = true,
     description = "Decoder LM: train-step and KV-cache decoding speed vs PyTorch eager, and RSS over a long run.")
 public final class BenchLmCommand implements Callable<Integer> {
-  private static final Path PYTHON = Path.of("/usr/bin/python3");
-
   @Option(names = "--vocab", defaultValue = "512", description = "Vocabulary (default: ${DEFAULT-VALUE}).") int vocab;
   @Option(names = "--hidden", defaultValue = "256", description = "Hidden size (default: ${DEFAULT-VALUE}).") int hidden;
   @Option(names = "--layers", defaultValue = "4", description = "Layers (default: ${DEFAULT-VALUE}).") int layers;
@@ -59,6 +54,7 @@ public final class BenchLmCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    TorchReference reference = noTorch ? null : TorchReference.require(TorchReference.DEFAULT_PYTHON); // fails fast, before timing
     Djl.init();
     ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch before the thread count is set
     JniUtils.setNumThreads(threads);
@@ -70,7 +66,7 @@ public final class BenchLmCommand implements Callable<Integer> {
     double[] javaStepWallCpu = trainStepSeconds(config);
     double javaStep = javaStepWallCpu[0];
     double[][] javaGen = decodeSeconds(config);
-    JsonObject torch = noTorch ? null : runTorch();
+    JsonObject torch = reference == null ? null : runTorch(reference);
 
     double javaTps = batch * seqLen / javaStep;
     System.out.printf(Locale.ROOT, "%n(a) train step, batch %d x seq %d (forward, cross-entropy, backward, clip, AdamW), median of %d%n", batch, seqLen, trainSteps);
@@ -179,53 +175,24 @@ public final class BenchLmCommand implements Callable<Integer> {
     return out;
   }
 
-  /** Runs the PyTorch reference, installing {@code python3-torch} with apt when {@code import torch} fails. */
-  private JsonObject runTorch() throws IOException, InterruptedException {
-    if (!Files.isExecutable(PYTHON)) {
-      System.out.println("(PyTorch reference skipped: /usr/bin/python3 not found)");
-      return null;
-    }
-    if (exec(List.of(PYTHON.toString(), "-c", "import torch")) != 0) {
-      System.err.println("bench lm: 'import torch' failed; installing python3-torch with apt-get ...");
-      exec(List.of("apt-get", "install", "-y", "python3-torch"));
-      if (exec(List.of(PYTHON.toString(), "-c", "import torch")) != 0) {
-        System.out.println("(PyTorch reference skipped: python3-torch could not be installed)");
-        return null;
-      }
-    }
-    Path script = Files.createTempFile("resa-lm-bench", ".py");
-    try {
-      try (InputStream in = BenchLmCommand.class.getResourceAsStream("/bench/lm_bench.py")) {
-        if (in == null) throw new IOException("resource /bench/lm_bench.py missing from the classpath");
-        Files.write(script, in.readAllBytes());
-      }
-      JsonObject c = new JsonObject();
-      c.addProperty("vocab", vocab);
-      c.addProperty("hidden", hidden);
-      c.addProperty("layers", layers);
-      c.addProperty("heads", heads);
-      c.addProperty("kv_heads", kvHeads);
-      c.addProperty("intermediate", intermediate);
-      c.addProperty("max_positions", Math.max(seqLen, genTo));
-      c.addProperty("batch", batch);
-      c.addProperty("seq_len", seqLen);
-      c.addProperty("warmup_steps", warmupSteps);
-      c.addProperty("train_steps", trainSteps);
-      c.addProperty("gen_prompt", genPrompt);
-      c.addProperty("gen_to", genTo);
-      c.addProperty("threads", threads);
-      Process p = new ProcessBuilder(PYTHON.toString(), script.toString(), c.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      if (p.waitFor() != 0) throw new IOException("PyTorch reference failed (exit " + p.exitValue() + ")");
-      return JsonParser.parseString(out.substring(out.lastIndexOf('\n') + 1)).getAsJsonObject();
-    } finally {
-      Files.deleteIfExists(script);
-    }
-  }
-
-  private static int exec(List<String> cmd) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    return p.waitFor();
+  /** Runs {@code resources/bench/lm_bench.py} with this bench's settings as one JSON argument. */
+  private JsonObject runTorch(TorchReference reference) throws IOException, InterruptedException {
+    JsonObject c = new JsonObject();
+    c.addProperty("vocab", vocab);
+    c.addProperty("hidden", hidden);
+    c.addProperty("layers", layers);
+    c.addProperty("heads", heads);
+    c.addProperty("kv_heads", kvHeads);
+    c.addProperty("intermediate", intermediate);
+    c.addProperty("max_positions", Math.max(seqLen, genTo));
+    c.addProperty("batch", batch);
+    c.addProperty("seq_len", seqLen);
+    c.addProperty("warmup_steps", warmupSteps);
+    c.addProperty("train_steps", trainSteps);
+    c.addProperty("gen_prompt", genPrompt);
+    c.addProperty("gen_to", genTo);
+    c.addProperty("threads", threads);
+    return reference.run("lm_bench.py", List.of(c.toString()));
   }
 
   /** (c) RSS of this process over a long training run of a small model, measured after warm-up. */
