@@ -1,66 +1,107 @@
 package dev.resa.eval;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Pulls the final answer out of a model completion or a reference solution, in math-verify's order of trust:
- * the last {@code \boxed{...}} / {@code \fbox{...}} (nested braces and the brace-less {@code \boxed 5} form),
- * then the last {@code <answer>...</answer>}, then the text after the last "final answer is" or "Answer:", then
- * the last number in the text. Everything returned is raw LaTeX; {@link Latex} normalises it.
+ * Pulls the final answer out of a model completion or a reference solution, in math-verify's documented order
+ * of trust: the last {@code \boxed{}} / {@code \fbox{}} (boxes standing next to each other, "\boxed{-2} and
+ * \boxed{1}", are joined into one list), then the last {@code <answer>} tag, then an answer phrase ("final answer
+ * is", "the answer is", "Answer:"), then whichever comes last of the last LaTeX math span and the last plain
+ * number. A math span that is a computation ({@code 5 \times 6 = 30}, {@code x = 1 + 1 = 2}) gives the right-hand
+ * side of its final {@code =}. A completion that commits to nothing extracts nothing. Everything returned is raw
+ * LaTeX (or a plain number); {@link Latex} normalises it.
  */
 public final class Answers {
   private Answers() {}
 
   private static final Pattern ANSWER_TAG = Pattern.compile("(?s)<answer>(.*?)</answer>");
-  private static final Pattern FINAL_IS = Pattern.compile("(?i)final answer is[:\\s]*");
-  private static final Pattern ANSWER_COLON = Pattern.compile("(?i)answer\\s*:\\s*");
-  private static final Pattern NUMBER = Pattern.compile("-?\\d[\\d,]*(?:\\.\\d+)?|-?\\.\\d+");
+  private static final Pattern PHRASE = Pattern.compile(
+      "(?i)(?:final answer is|the answer is|answer is|final answer\\s*[:：]|answer\\s*[:：]|\\banswer(?=\\s*(?:\\$|\\\\\\(|\\\\\\[)))");
+  /** Separators allowed between boxes that form one answer: space, punctuation, "and", "or", spacing commands. */
+  private static final Pattern BOX_JOINER = Pattern.compile(
+      "(?:\\s|[,;.$&~]|\\\\(?:quad|qquad|[,;:! ]|\\\\|\\(|\\)|\\[|\\])|\\\\text\\s*\\{\\s*(?:and|or|,)?\\s*\\}|\\band\\b|\\bor\\b)*");
+  /** A plain number: mixed number, fraction, thousands groups, decimal comma, decimal; optionally a percent. */
+  static final Pattern PLAIN_NUMBER = Pattern.compile(
+      "(?<![A-Za-z\\d.,_^])[-+]?(?:\\d+ \\d+/\\d+(?![\\d.])|\\d+/\\d+(?![\\d.])|0,\\d+(?![\\d,])|\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\d,])"
+          + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
+  private static final Pattern SPACED_THOUSANDS = Pattern.compile("-?\\d{1,3}(?: \\d{3})+(?:\\.\\d+)?");
+  private static final Pattern SENTENCE_END = Pattern.compile("\\.(?=\\s|$)|\\n");
+  private static final Pattern SHORT_ANSWER = Pattern.compile(
+      "[-+]?[\\d.,/ ()^*+\\-=%]*\\d[\\d.,/ ()^*+\\-%]*(?:\\s*(?:percent|pct))?|\\(?[A-Ja-j]\\)?|[a-z]\\s*=\\s*[-\\d./]+");
+  private static final Pattern COMMAND = Pattern.compile("\\\\[A-Za-z]+");
+  private static final Pattern DECIMAL_COMMA = Pattern.compile("([-+]?\\d+),(\\d+)");
 
   /** The answer a completion commits to, or empty when it commits to nothing. */
   public static Optional<String> extract(String text) {
-    if (text == null) return Optional.empty();
-    Optional<String> boxed = lastBoxed(text);
+    if (text == null || text.isBlank()) return Optional.empty();
+    Optional<String> boxed = joinedBoxes(text);
     if (boxed.isPresent()) return boxed;
     Matcher tag = ANSWER_TAG.matcher(text);
     String last = null;
     while (tag.find()) last = tag.group(1);
     if (last != null && !last.isBlank()) return Optional.of(last.strip());
-    for (Pattern anchor : new Pattern[] {FINAL_IS, ANSWER_COLON}) {
-      Matcher m = anchor.matcher(text);
-      int end = -1;
-      while (m.find()) end = m.end();
-      if (end >= 0) {
-        String tail = firstLine(text.substring(end));
-        if (!tail.isBlank()) return Optional.of(tail);
-      }
-    }
-    Matcher n = NUMBER.matcher(text);
-    String num = null;
-    while (n.find()) num = n.group();
-    return Optional.ofNullable(num);
+    List<MathSpans.Span> spans = MathSpans.find(text);
+    Optional<String> phrase = afterPhrase(text, spans);
+    if (phrase.isPresent()) return phrase;
+    return lastSpanOrNumber(text, spans);
   }
+
+  // ---- boxes ------------------------------------------------------------------------------------------------
 
   /** Contents of the last {@code \boxed{}} or {@code \fbox{}}, braces balanced. */
   public static Optional<String> lastBoxed(String text) {
-    int at = Math.max(text.lastIndexOf("\\boxed"), text.lastIndexOf("\\fbox"));
-    while (at >= 0) {
-      int start = at + (text.startsWith("\\boxed", at) ? 6 : 5);
-      int i = start;
+    List<int[]> boxes = boxes(text);
+    return boxes.isEmpty() ? Optional.empty() : Optional.of(content(text, boxes.get(boxes.size() - 1)));
+  }
+
+  /** The last box, joined with the boxes right before it when only separators stand between them. */
+  static Optional<String> joinedBoxes(String text) {
+    List<int[]> boxes = boxes(text);
+    if (boxes.isEmpty()) return Optional.empty();
+    int first = boxes.size() - 1;
+    while (first > 0 && BOX_JOINER.matcher(text.substring(boxes.get(first - 1)[3], boxes.get(first)[0])).matches()) first--;
+    List<String> parts = new ArrayList<>();
+    for (int k = first; k < boxes.size(); k++) parts.add(content(text, boxes.get(k)));
+    return Optional.of(String.join(", ", parts));
+  }
+
+  private static String content(String text, int[] box) {
+    return text.substring(box[1], box[2]).strip();
+  }
+
+  /** Every closed box in order: {start, content start, content end, end}. Unclosed boxes are skipped. */
+  private static List<int[]> boxes(String text) {
+    List<int[]> out = new ArrayList<>();
+    int at = 0;
+    while (true) {
+      int b = text.indexOf("\\boxed", at), f = text.indexOf("\\fbox", at);
+      int start = b < 0 ? f : f < 0 ? b : Math.min(b, f);
+      if (start < 0) return out;
+      int i = start + (text.startsWith("\\boxed", start) ? 6 : 5);
+      int afterName = i;
       while (i < text.length() && text.charAt(i) == ' ') i++;
       if (i < text.length() && text.charAt(i) == '{') {
         int close = matchBrace(text, i);
-        if (close > 0) return Optional.of(text.substring(i + 1, close).strip());
-      } else if (i > start && i < text.length()) {
-        int j = i; // "\boxed 5": up to the next space, '$' or end
+        if (close > 0) {
+          out.add(new int[] {start, i + 1, close, close + 1});
+          at = close + 1;
+          continue;
+        }
+      } else if (i > afterName && i < text.length()) { // "\boxed 5": up to the next space, '$' or end
+        int j = i;
         while (j < text.length() && " $\n".indexOf(text.charAt(j)) < 0) j++;
-        if (j > i) return Optional.of(text.substring(i, j));
+        if (j > i) {
+          out.add(new int[] {start, i, j, j});
+          at = j;
+          continue;
+        }
       }
-      int prev = Math.max(text.lastIndexOf("\\boxed", at - 1), text.lastIndexOf("\\fbox", at - 1));
-      at = prev;
+      at = afterName;
     }
-    return Optional.empty();
   }
 
   /** Index of the brace closing the one at {@code open}, or -1 when unbalanced. Escaped braces count too. */
@@ -74,17 +115,109 @@ public final class Answers {
     return -1;
   }
 
-  private static String firstLine(String s) {
-    int nl = s.indexOf('\n');
-    String line = (nl >= 0 ? s.substring(0, nl) : s).strip();
-    if (line.startsWith("$")) { // "$\frac{3}{4}$. I hope it is correct": the math between the dollars
-      String inner = line.replaceFirst("^\\$+", "");
-      int close = inner.indexOf('$');
-      if (close > 0) return inner.substring(0, close).strip();
+  // ---- answer phrases ---------------------------------------------------------------------------------------
+
+  /** What follows the last answer phrase that is followed by something: a math span, else a short answer. */
+  private static Optional<String> afterPhrase(String text, List<MathSpans.Span> spans) {
+    Matcher m = PHRASE.matcher(text);
+    List<Integer> ends = new ArrayList<>();
+    while (m.find()) ends.add(m.end());
+    for (int k = ends.size() - 1; k >= 0; k--) {
+      Optional<String> found = tail(text, ends.get(k), spans);
+      if (found.isPresent()) return found;
     }
-    line = line.replaceAll("\\$+$", "").strip();
-    if (line.endsWith(".")) line = line.substring(0, line.length() - 1);
-    return line.strip();
+    return Optional.empty();
+  }
+
+  private static Optional<String> tail(String text, int from, List<MathSpans.Span> spans) {
+    int i = from;
+    while (i < text.length() && (Character.isWhitespace(text.charAt(i)) || ":*".indexOf(text.charAt(i)) >= 0)) i++;
+    for (MathSpans.Span s : spans) { // the phrase is followed right away by math
+      if (s.start() == i) return s.malformed() ? Optional.empty() : nonBlank(computationResult(s.content()));
+    }
+    Matcher end = SENTENCE_END.matcher(text);
+    int stop = end.find(i) ? end.start() : text.length();
+    int sentenceEnd = stop;
+    String sentence = text.substring(i, stop);
+    int is = sentence.lastIndexOf(" is ");
+    int offset = i;
+    if (is >= 0) {
+      offset = i + is + 4;
+      sentence = sentence.substring(is + 4);
+    }
+    for (MathSpans.Span s : spans) {
+      if (s.start() >= offset && s.start() < sentenceEnd) {
+        return s.malformed() ? Optional.empty() : nonBlank(computationResult(s.content()));
+      }
+    }
+    String plain = sentence.replace("**", "").replace("$", "").strip();
+    while (!plain.isEmpty() && ".,;:!".indexOf(plain.charAt(plain.length() - 1)) >= 0) {
+      plain = plain.substring(0, plain.length() - 1).strip();
+    }
+    if (plain.isEmpty()) return Optional.empty();
+    if (SHORT_ANSWER.matcher(plain).matches()) return Optional.of(plainNumber(plain));
+    Matcher n = PLAIN_NUMBER.matcher(plain);
+    return n.find() ? Optional.of(plainNumber(n.group())) : Optional.empty();
+  }
+
+  // ---- the last math span or plain number -------------------------------------------------------------------
+
+  private static Optional<String> lastSpanOrNumber(String text, List<MathSpans.Span> spans) {
+    MathSpans.Span lastSpan = null;
+    for (MathSpans.Span s : spans) if (!s.malformed() && !s.content().isBlank()) lastSpan = s;
+    StringBuilder outside = new StringBuilder(text); // blank out every span, malformed ones too
+    for (MathSpans.Span s : spans) for (int j = s.start(); j < s.end(); j++) outside.setCharAt(j, ' ');
+    String plainText = outside.toString();
+    if (lastSpan == null && SPACED_THOUSANDS.matcher(plainText.strip()).matches()) return Optional.of(plainText.strip());
+    Matcher n = PLAIN_NUMBER.matcher(plainText);
+    String number = null;
+    int numberEnd = -1;
+    while (n.find()) {
+      number = n.group();
+      numberEnd = n.end();
+    }
+    if (lastSpan != null && (number == null || lastSpan.end() >= numberEnd)) {
+      return nonBlank(computationResult(lastSpan.content()));
+    }
+    return number == null ? Optional.empty() : Optional.of(plainNumber(number));
+  }
+
+  /**
+   * The result a math span states: for a chain {@code a = b = c} the last side, for {@code 5 \times 6 = 30}
+   * (no variable on the left) the right-hand side; an equation such as {@code 2x + 3y = 6} or an assignment
+   * {@code x = 3} stays whole ({@link Equivalence} decides). Anything after {@code \approx} is dropped when an
+   * exact value precedes it.
+   */
+  static String computationResult(String span) {
+    String s = span.strip();
+    List<String> sides = Structure.splitTop(s, "=");
+    if (sides.size() >= 3 || (sides.size() == 2 && !hasLetters(sides.get(0)) && !sides.get(0).isBlank())) {
+      if (sides.size() >= 3 && Structure.isName(sides.get(0).strip())) return s;
+      s = sides.get(sides.size() - 1).strip();
+    }
+    List<String> approx = Structure.splitTop(s, "\\approx");
+    if (approx.size() > 1 && !approx.get(0).isBlank() && sides.size() >= 2) s = approx.get(0).strip();
+    return s;
+  }
+
+  private static boolean hasLetters(String latex) {
+    String bare = COMMAND.matcher(latex).replaceAll("");
+    for (int i = 0; i < bare.length(); i++) if (Character.isLetter(bare.charAt(i))) return true;
+    return false;
+  }
+
+  /** A plain-text number as LaTeX: decimal comma to point ("2,74"), mixed number "4 4/9" kept for {@link Latex}. */
+  static String plainNumber(String s) {
+    String t = s.strip();
+    Matcher dc = DECIMAL_COMMA.matcher(t);
+    if (dc.matches() && (dc.group(2).length() != 3 || dc.group(1).replace("-", "").replace("+", "").equals("0"))) {
+      return dc.group(1) + "." + dc.group(2);
+    }
+    return t;
+  }
+
+  private static Optional<String> nonBlank(String s) {
+    return s == null || s.isBlank() ? Optional.empty() : Optional.of(s.strip());
   }
 
   private static final Pattern LETTER_ANCHORED = Pattern.compile("(?i)answer\\s*(?:is)?\\s*[:：]?\\s*\\$?\\(?\\\\?(?:text\\{)?\\(?([A-D])\\)?(?![A-Za-z])");

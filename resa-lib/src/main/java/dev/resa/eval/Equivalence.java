@@ -1,5 +1,14 @@
 package dev.resa.eval;
 
+import dev.resa.eval.Structure.Node;
+import dev.resa.eval.Structure.Range;
+import dev.resa.eval.Structure.Relation;
+import dev.resa.eval.Structure.Scalar;
+import dev.resa.eval.Structure.Seq;
+import dev.resa.eval.Structure.Text;
+import dev.resa.eval.Structure.Union;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -13,202 +22,98 @@ import java.util.regex.Pattern;
 
 /**
  * Decides whether a predicted answer equals a reference answer, math-verify style, with no time limit (use
- * {@link Grader} for that). Both sides are normalised ({@link Latex}), split into structure (tuples, intervals,
- * sets, unions, lists of several answers, equations and inequalities, {@code \pm} pairs, matrices) and the scalar
- * leaves compared by value: numbers within a relative tolerance, expressions with free variables by evaluating
- * both at several seeded random points (the numeric form of "simplify(a - b) == 0"). What does not parse as
- * mathematics is compared as text.
+ * {@link Grader} for that). Both sides are normalised ({@link Latex}) and split into their shape
+ * ({@link Structure}); scalar leaves are compared by value: with a decimal on either side both are rounded to
+ * {@link Options#floatRounding} places (math-verify's float_rounding), otherwise they must agree to 1e-9; with free
+ * variables, at several seeded random points. Relations compare up to flipping sides, equations up to a non-zero
+ * multiple. The order of the arguments matters where math-verify's does: a reference written as a relation
+ * ({@code x \ge 2}) accepts an interval ({@code [2, \infty)}), not the other way round; a reference percent
+ * ({@code 28\%}) accepts 28 and 0.28, a predicted percent means its value over 100.
  */
 public final class Equivalence {
-  /** Relative tolerance for numbers: {@code 0.333333} equals {@code 1/3}, {@code 0.33} does not. */
-  public static final double REL_TOL = 1e-6;
+  /**
+   * How strictly to compare.
+   *
+   * @param floatRounding decimal places kept when a decimal is involved (math-verify's default: 6)
+   * @param strict variables must have the same names (true, math-verify's default); false matches them by
+   *     order of appearance, so {@code f(x)} equals {@code f(y)}
+   */
+  public record Options(int floatRounding, boolean strict) {
+    public static final Options DEFAULT = new Options(6, true);
+  }
+
+  /** Relative tolerance for exact values (no decimal written on either side). */
+  static final double EXACT_TOL = 1e-9;
 
   /** Random points at which expressions with free variables are compared. */
   static final int POINTS = 6;
 
+  private static final Pattern DECIMAL = Pattern.compile("\\d\\.\\d|(?<![\\d.])\\.\\d|\\de[-+]?\\d");
+  private static final Pattern DECIMAL_COMMA = Pattern.compile("^(-?)(\\d+),(\\d+)$");
+  private static final Pattern TEXT_NOISE = Pattern.compile("\\\\text|\\\\mathrm|\\\\textbf|[{}\\s]");
+
   private Equivalence() {}
 
-  /** True when {@code pred} and {@code ref} denote the same answer. */
+  /** True when {@code pred} and {@code ref} denote the same answer, with the default options. */
   public static boolean equal(String pred, String ref) {
-    String p = Latex.normalize(pred), r = Latex.normalize(ref);
-    if (p.equals(r)) return true;
-    if (p.isEmpty() || r.isEmpty()) return false;
-    return same(structure(p), structure(r));
+    return equal(pred, ref, Options.DEFAULT);
   }
 
-  // ---- structure ------------------------------------------------------------------------------------------
-
-  sealed interface Node permits Text, Scalar, Seq, Union, Relation {}
-
-  record Text(String text) implements Node {}
-
-  record Scalar(Expr expr) implements Node {}
-
-  /** open/close are "(" ")" "[" "]" "{" "}" for tuples, intervals and sets; "" for a bare list; "M" for matrix rows. */
-  record Seq(String open, String close, List<Node> items) implements Node {
-    boolean unordered() {
-      return open.isEmpty() || open.equals("{");
-    }
-  }
-
-  record Union(List<Node> parts) implements Node {}
-
-  record Relation(String op, Node lhs, Node rhs, String lhsText) implements Node {}
-
-  private static final String[] RELATIONS = {"\\leq", "\\geq", "\\ne", "\\approx", "\\in", "<=", ">=", "=", "<", ">", "\\lt", "\\gt"};
-  private static final Pattern MATRIX = Pattern.compile("^\\\\begin\\{[pbvB]?matrix\\}(.*)\\\\end\\{[pbvB]?matrix\\}$", Pattern.DOTALL);
-  private static final Pattern LETTER_RUN = Pattern.compile("[A-Za-z]{3}");
-  private static final Pattern NAME = Pattern.compile("\\\\?[A-Za-z]+(_\\{?[A-Za-z0-9]+\\}?)?'*|[A-Za-z]\\([A-Za-z]\\)");
-  private static final Pattern TEXT_NOISE = Pattern.compile("\\\\text|\\\\mathrm|\\\\textbf|[{}\\s]");
-  private static final Pattern WORDS = Pattern.compile("^[A-Za-z][A-Za-z .'-]*[A-Za-z.]$");
-
-  static Node structure(String s) {
-    s = s.strip();
-    if (s.isEmpty()) return new Text("");
-    for (String pm : new String[] {"\\pm", "\\mp"}) { // anywhere, also inside \frac{1 \pm \sqrt{5}}{2}
-      int at = s.indexOf(pm);
-      while (at >= 0 && followedByLetter(s, at + pm.length())) at = s.indexOf(pm, at + 1); // not \pmod
-      if (at >= 0) {
-        String plus = s.substring(0, at) + "+" + s.substring(at + pm.length());
-        String minus = s.substring(0, at) + "-" + s.substring(at + pm.length());
-        return new Seq("", "", List.of(structure(plus), structure(minus)));
-      }
-    }
-    Matcher matrix = MATRIX.matcher(s);
-    if (matrix.matches()) {
-      List<Node> rows = new ArrayList<>();
-      for (String row : matrix.group(1).split("\\\\\\\\")) {
-        if (row.isBlank()) continue;
-        List<Node> cells = new ArrayList<>();
-        for (String cell : row.split("&")) cells.add(structure(cell));
-        rows.add(new Seq("(", ")", cells));
-      }
-      return new Seq("M", "M", rows);
-    }
-    List<String> union = splitTop(s, "\\cup");
-    if (union.size() > 1) {
-      List<Node> parts = new ArrayList<>();
-      for (String part : union) parts.add(structure(part));
-      return new Union(parts);
-    }
-    if (s.startsWith("\\{") && s.endsWith("\\}") && closesAtEnd(s, 0)) {
-      return seq("{", "}", s.substring(2, s.length() - 2));
-    }
-    if ((s.startsWith("(") || s.startsWith("[")) && (s.endsWith(")") || s.endsWith("]")) && closesAtEnd(s, 0)) {
-      String inner = s.substring(1, s.length() - 1);
-      if (splitTop(inner, ",").size() > 1) return seq(s.substring(0, 1), s.substring(s.length() - 1), inner);
-    }
-    List<String> items = splitTop(s, ",");
-    if (items.size() == 1) items = splitTop(s, ";");
-    if (items.size() == 1) items = splitTop(s, " and ");
-    if (items.size() > 1) {
-      List<Node> nodes = new ArrayList<>();
-      for (String it : items) nodes.add(structure(it));
-      return new Seq("", "", nodes);
-    }
-    for (String op : RELATIONS) {
-      int at = topLevel(s, op);
-      if (at > 0) {
-        String lhs = s.substring(0, at).strip();
-        String rhs = s.substring(at + op.length()).strip();
-        if (op.equals("=")) { // a = b = 3: the outer sides
-          int again = topLevel(rhs, "=");
-          if (again >= 0) rhs = rhs.substring(again + 1).strip();
-        }
-        String canon = switch (op) {
-          case "<=", "\\leq" -> "<=";
-          case ">=", "\\geq" -> ">=";
-          case "\\lt" -> "<";
-          case "\\gt" -> ">";
-          default -> op;
-        };
-        return new Relation(canon, structure(lhs), structure(rhs), lhs);
-      }
-    }
-    if (WORDS.matcher(s).matches() && LETTER_RUN.matcher(s).find()) {
-      return new Text(s);
-    }
-    try {
-      return new Scalar(ExprParser.parse(s));
-    } catch (ExprParser.ParseException | RuntimeException e) {
-      return new Text(s);
-    }
-  }
-
-  private static Seq seq(String open, String close, String inner) {
-    List<Node> nodes = new ArrayList<>();
-    for (String it : splitTop(inner, ",")) nodes.add(structure(it));
-    return new Seq(open, close, nodes);
-  }
-
-  /** Splits at occurrences of {@code sep} outside any brackets. */
-  static List<String> splitTop(String s, String sep) {
-    List<String> out = new ArrayList<>();
-    int depth = 0, last = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\\' && i + 1 < s.length() && (s.charAt(i + 1) == '{' || s.charAt(i + 1) == '}')) {
-        depth += s.charAt(i + 1) == '{' ? 1 : -1;
-        i++;
-        continue;
-      }
-      if (c == '(' || c == '[' || c == '{') depth++;
-      else if (c == ')' || c == ']' || c == '}') depth--;
-      else if (depth == 0 && s.startsWith(sep, i) && !(sep.startsWith("\\") && followedByLetter(s, i + sep.length()))) {
-        out.add(s.substring(last, i));
-        last = i + sep.length();
-        i = last - 1;
-      }
-    }
-    out.add(s.substring(last));
-    return out;
-  }
-
-  private static boolean followedByLetter(String s, int i) {
-    return i < s.length() && Character.isLetter(s.charAt(i));
-  }
-
-  /** Index of the first top-level occurrence of {@code token}, or -1. */
-  static int topLevel(String s, String token) {
-    List<String> parts = splitTop(s, token);
-    return parts.size() > 1 ? parts.get(0).length() : -1;
-  }
-
-  /** Whether the bracket opening at {@code open} is closed by the string's last character. */
-  private static boolean closesAtEnd(String s, int open) {
-    int depth = 0;
-    for (int i = open; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\\' && i + 1 < s.length() && (s.charAt(i + 1) == '{' || s.charAt(i + 1) == '}')) {
-        depth += s.charAt(i + 1) == '{' ? 1 : -1;
-        i++;
-      } else if (c == '(' || c == '[' || c == '{') depth++;
-      else if (c == ')' || c == ']' || c == '}') depth--;
-      else continue;
-      if (depth == 0) return i == s.length() - 1;
+  /** True when {@code pred} and {@code ref} denote the same answer. */
+  public static boolean equal(String pred, String ref, Options options) {
+    Latex.Answer p = Latex.parse(pred), r = Latex.parse(ref);
+    if (p.math().isEmpty() || r.math().isEmpty()) return false;
+    if (!p.unit().isEmpty() && !r.unit().isEmpty() && !p.unit().equals(r.unit())) return false; // 5 cm vs 5 m
+    List<String> preds = new ArrayList<>(List.of(p.percent() ? "(" + p.math() + ")/100" : p.math()));
+    List<String> refs = new ArrayList<>(List.of(r.math()));
+    if (r.percent()) refs.add("(" + r.math() + ")/100"); // 28\% accepts 28 and 0.28
+    if (!p.percent() && !r.percent() && p.math().equals(r.math())) return true;
+    addDecimalCommaReading(preds, p.math());
+    addDecimalCommaReading(refs, r.math());
+    for (String a : preds) {
+      Node pa = Structure.of(a);
+      for (String b : refs) if (a.equals(b) || same(pa, Structure.of(b), options)) return true;
     }
     return false;
   }
 
+  /** "1,22" or "0,111" is also read as a decimal with a comma (never "1,234": that is a thousands group). */
+  private static void addDecimalCommaReading(List<String> readings, String math) {
+    Matcher m = DECIMAL_COMMA.matcher(math);
+    if (m.matches() && (m.group(3).length() != 3 || m.group(2).equals("0") || m.group(2).length() > 3)) {
+      readings.add(m.group(1) + m.group(2) + "." + m.group(3));
+    }
+  }
+
   // ---- comparison -----------------------------------------------------------------------------------------
 
-  static boolean same(Node p, Node r) {
-    if (p instanceof Seq ps && ps.items().size() == 1) return same(ps.items().get(0), r);
-    if (r instanceof Seq rs && rs.items().size() == 1) return same(p, rs.items().get(0));
-    if (p instanceof Relation pr && !(r instanceof Relation) && isAssignment(pr)) return same(pr.rhs(), r);
-    if (r instanceof Relation rr && !(p instanceof Relation) && isAssignment(rr)) {
-      return same(p, rr.rhs());
+  static boolean same(Node p, Node r, Options o) {
+    if (p instanceof Seq ps && ps.items().size() == 1 && !ps.open().equals("M")) return same(ps.items().get(0), r, o);
+    if (r instanceof Seq rs && rs.items().size() == 1 && !rs.open().equals("M")) return same(p, rs.items().get(0), o);
+    if (p instanceof Relation pr && !(r instanceof Relation) && isAssignment(pr)) return same(pr.rhs(), r, o);
+    if (r instanceof Relation rr && !(p instanceof Relation) && !(p instanceof Range) && isAssignment(rr)) {
+      return same(p, rr.rhs(), o);
     }
-    if (p instanceof Text || r instanceof Text) return text(p).equals(text(r)) && !text(p).isEmpty();
-    if (p instanceof Scalar a && r instanceof Scalar b) return sameValue(a.expr(), b.expr());
-    if (p instanceof Relation a && r instanceof Relation b) return sameRelation(a, b);
-    if (p instanceof Union a && r instanceof Union b) return matchUnordered(a.parts(), b.parts());
+    if (p instanceof Text || r instanceof Text) return !text(p).isEmpty() && text(p).equals(text(r));
+    if (p instanceof Scalar a && r instanceof Scalar b) return sameValue(a, b, o);
+    if (r instanceof Range rr) { // a reference range accepts the interval or the same range
+      if (p instanceof Range pr) return pr.var().equals(rr.var()) && same(pr.interval(), rr.interval(), o);
+      if (p instanceof Seq ps && ps.isInterval()) return same(ps, rr.interval(), o);
+      if (p instanceof Relation pr) return toRange(pr) instanceof Range x && same(x, rr, o);
+      return false;
+    }
+    if (r instanceof Relation rr && !(p instanceof Relation)) {
+      return toRange(rr) instanceof Range x && !(p instanceof Range) && same(p, x, o);
+    }
+    if (p instanceof Relation a && r instanceof Relation b) return sameRelation(a, b, o);
+    if (p instanceof Union a && r instanceof Union b) return matchUnordered(a.parts(), b.parts(), o);
     if (p instanceof Seq a && r instanceof Seq b) {
       if (a.items().size() != b.items().size()) return false;
-      if (a.unordered() && b.unordered()) return matchUnordered(a.items(), b.items());
+      if (a.open().equals("M") != b.open().equals("M")) return false;
+      if (a.unordered() && b.unordered()) return matchUnordered(a.items(), b.items(), o);
       boolean brackets = a.open().equals(b.open()) && a.close().equals(b.close());
       if (!brackets && !a.open().isEmpty() && !b.open().isEmpty()) return false;
-      for (int i = 0; i < a.items().size(); i++) if (!same(a.items().get(i), b.items().get(i))) return false;
+      for (int i = 0; i < a.items().size(); i++) if (!same(a.items().get(i), b.items().get(i), o)) return false;
       return true;
     }
     return false;
@@ -216,15 +121,29 @@ public final class Equivalence {
 
   /** {@code x = 3} or {@code x \in [1, 2]}: the answer is the right-hand side. */
   private static boolean isAssignment(Relation r) {
-    return (r.op().equals("=") || r.op().equals("\\in")) && isName(r.lhsText());
+    return (r.op().equals("=") || r.op().equals("\\in")) && Structure.isName(r.lhsText());
   }
 
-  private static boolean isName(String lhs) {
-    return NAME.matcher(lhs).matches();
+  /** {@code x \ge 2} as the range {@code [2, \infty)}; null when one side is not a variable or the other has one. */
+  private static Node toRange(Relation r) {
+    if (!Structure.isInequality(r.op())) return null;
+    boolean nameLeft = Structure.isName(r.lhsText()) && r.rhs() instanceof Scalar;
+    boolean nameRight = Structure.isName(r.rhsText()) && r.lhs() instanceof Scalar;
+    if (!nameLeft && !nameRight) return null;
+    Node bound = nameLeft ? r.rhs() : r.lhs();
+    Set<String> vars = new LinkedHashSet<>();
+    ((Scalar) bound).expr().variables(vars);
+    if (!vars.isEmpty()) return null;
+    boolean above = r.op().startsWith(">") == nameLeft; // the variable is above the bound
+    boolean closed = r.op().endsWith("=");
+    Scalar inf = new Scalar(new Expr.Num(Complex.real(above ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY)), "\\infty");
+    Seq interval = above ? new Seq(closed ? "[" : "(", ")", List.of(bound, inf)) : new Seq("(", closed ? "]" : ")", List.of(inf, bound));
+    return new Range((nameLeft ? r.lhsText() : r.rhsText()).strip(), interval);
   }
 
-  private static boolean sameRelation(Relation a, Relation b) {
-    if (a.op().equals(b.op()) && same(a.lhs(), b.lhs()) && same(a.rhs(), b.rhs())) return true;
+  private static boolean sameRelation(Relation a, Relation b, Options o) {
+    if (toRange(a) instanceof Range ra && toRange(b) instanceof Range rb) return same(ra, rb, o);
+    if (a.op().equals(b.op()) && same(a.lhs(), b.lhs(), o) && same(a.rhs(), b.rhs(), o)) return true;
     String flipped = switch (a.op()) {
       case "<" -> ">";
       case ">" -> "<";
@@ -232,24 +151,47 @@ public final class Equivalence {
       case ">=" -> "<=";
       default -> a.op();
     };
-    if (flipped.equals(b.op()) && same(a.lhs(), b.rhs()) && same(a.rhs(), b.lhs())) return true;
-    if (a.op().equals("=") && b.op().equals("=") && a.lhs() instanceof Scalar al && a.rhs() instanceof Scalar ar
-        && b.lhs() instanceof Scalar bl && b.rhs() instanceof Scalar br) {
-      Expr da = new Expr.Bin('-', al.expr(), ar.expr());
-      Expr db = new Expr.Bin('-', bl.expr(), br.expr());
-      return sameValue(da, db) || sameValue(da, new Expr.Bin('-', new Expr.Num(Complex.ZERO), db));
+    if (flipped.equals(b.op()) && same(a.lhs(), b.rhs(), o) && same(a.rhs(), b.lhs(), o)) return true;
+    if (!(a.lhs() instanceof Scalar al && a.rhs() instanceof Scalar ar && b.lhs() instanceof Scalar bl && b.rhs() instanceof Scalar br)) {
+      return false;
+    }
+    Expr da = new Expr.Bin('-', al.expr(), ar.expr()), db = new Expr.Bin('-', bl.expr(), br.expr());
+    String latex = al.latex() + ar.latex() + bl.latex() + br.latex();
+    if (a.op().equals(b.op()) && (a.op().equals("=") || a.op().equals("\\ne"))) return proportional(da, db);
+    if (a.op().equals(b.op())) return sameValue(new Scalar(da, latex), new Scalar(db, ""), o); // lhs - rhs agree
+    if (flipped.equals(b.op()) && Structure.isInequality(a.op())) { // -x > -1 is x < 1
+      return sameValue(new Scalar(da, latex), new Scalar(new Expr.Bin('*', new Expr.Num(Complex.real(-1)), db), ""), o);
     }
     return false;
   }
 
+  /** Whether two equations {@code da = 0} and {@code db = 0} differ by a constant non-zero factor. */
+  private static boolean proportional(Expr da, Expr db) {
+    Set<String> vars = new LinkedHashSet<>();
+    da.variables(vars);
+    db.variables(vars);
+    if (vars.isEmpty()) return false;
+    Random rng = new Random(20250611L);
+    Complex ratio = null;
+    for (int k = 0; k < POINTS; k++) {
+      Map<String, Complex> at = point(vars, rng);
+      Complex x = da.eval(at), y = db.eval(at);
+      if (x.isNaN() || y.isNaN() || x.isInfinite() || y.isInfinite() || y.abs() < 1e-9 || x.abs() < 1e-9) return false;
+      Complex q = x.div(y);
+      if (ratio == null) ratio = q;
+      else if (!q.near(ratio, EXACT_TOL * 100, 0)) return false;
+    }
+    return true;
+  }
+
   /** Greedy one-to-one matching; enough for the short lists answers contain. */
-  private static boolean matchUnordered(List<Node> a, List<Node> b) {
+  private static boolean matchUnordered(List<Node> a, List<Node> b, Options o) {
     if (a.size() != b.size()) return false;
     boolean[] used = new boolean[b.size()];
     outer:
     for (Node x : a) {
       for (int j = 0; j < b.size(); j++) {
-        if (!used[j] && same(x, b.get(j))) {
+        if (!used[j] && same(x, b.get(j), o)) {
           used[j] = true;
           continue outer;
         }
@@ -260,23 +202,61 @@ public final class Equivalence {
   }
 
   /** Numeric equality; with free variables, equality at every one of {@link #POINTS} seeded random points. */
-  static boolean sameValue(Expr a, Expr b) {
-    Set<String> vars = new LinkedHashSet<>();
-    a.variables(vars);
-    b.variables(vars);
+  static boolean sameValue(Scalar sa, Scalar sb, Options o) {
+    Expr a = sa.expr(), b = sb.expr();
+    boolean decimals = DECIMAL.matcher(sa.latex()).find() || DECIMAL.matcher(sb.latex()).find();
+    Set<String> va = new LinkedHashSet<>(), vb = new LinkedHashSet<>();
+    a.variables(va);
+    b.variables(vb);
+    Map<String, String> rename = new HashMap<>(); // non-strict: b's variables take a's names, in order
+    if (!o.strict() && !va.equals(vb) && va.size() == vb.size()) {
+      List<String> la = new ArrayList<>(va), lb = new ArrayList<>(vb);
+      for (int i = 0; i < la.size(); i++) rename.put(lb.get(i), la.get(i));
+    }
+    Set<String> vars = new LinkedHashSet<>(va);
+    for (String v : vb) vars.add(rename.getOrDefault(v, v));
     double zeroFloor = inexact(a) || inexact(b) ? 1e-12 : 0;
-    if (vars.isEmpty()) return a.eval(Map.of()).near(b.eval(Map.of()), REL_TOL, zeroFloor);
+    if (vars.isEmpty()) {
+      Complex x = a.eval(Map.of()), y = b.eval(Map.of());
+      return decimals ? rounded(x, y, o.floatRounding()) : x.near(y, EXACT_TOL, zeroFloor);
+    }
     Random rng = new Random(20250611L);
     int compared = 0;
     for (int k = 0; k < POINTS; k++) {
-      Map<String, Complex> at = new HashMap<>();
-      for (String v : vars) at.put(v, Complex.real(0.3 + 1.4 * rng.nextDouble()));
-      Complex x = a.eval(at), y = b.eval(at);
+      Map<String, Complex> at = point(vars, rng);
+      Map<String, Complex> atB = new HashMap<>(at);
+      for (Map.Entry<String, String> e : rename.entrySet()) atB.put(e.getKey(), at.get(e.getValue()));
+      Complex x = a.eval(at), y = b.eval(atB);
       if (x.isNaN() && y.isNaN()) continue;
-      if (!x.near(y, REL_TOL, zeroFloor)) return false;
+      if (!x.near(y, decimals ? Math.pow(10, -o.floatRounding()) : EXACT_TOL, zeroFloor)) return false;
       compared++;
     }
     return compared >= 2;
+  }
+
+  private static Map<String, Complex> point(Set<String> vars, Random rng) {
+    Map<String, Complex> at = new HashMap<>();
+    for (String v : vars) at.put(v, Complex.real(0.3 + 1.4 * rng.nextDouble()));
+    return at;
+  }
+
+  /**
+   * math-verify's float_rounding: equal when both round to the same number at {@code places} decimals. Values
+   * that both round to zero must also agree relatively, so 1.3e-27 and 4.6e-24 stay different.
+   */
+  static boolean rounded(Complex x, Complex y, int places) {
+    if (x.isNaN() || y.isNaN()) return false;
+    if (x.isInfinite() || y.isInfinite()) return x.re() == y.re() && x.im() == y.im();
+    return rounded(x.re(), y.re(), places) && rounded(x.im(), y.im(), places);
+  }
+
+  private static boolean rounded(double x, double y, int places) {
+    if (x == y) return true;
+    BigDecimal rx = BigDecimal.valueOf(x).setScale(places, RoundingMode.HALF_UP);
+    BigDecimal ry = BigDecimal.valueOf(y).setScale(places, RoundingMode.HALF_UP);
+    if (rx.compareTo(ry) != 0) return false;
+    if (rx.signum() != 0) return true;
+    return Math.abs(x - y) <= Math.pow(10, -places) * Math.max(Math.abs(x), Math.abs(y)) * 1e3 && Math.signum(x) == Math.signum(y);
   }
 
   /** Whether evaluation can leave rounding noise where the exact value is 0 (functions, pi, e, irrational powers). */

@@ -19,6 +19,7 @@ public final class Grader {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
 
   private final Duration timeout;
+  private final Equivalence.Options options;
   private ExecutorService worker = newWorker();
   private long timeouts;
 
@@ -27,12 +28,18 @@ public final class Grader {
   }
 
   public Grader(Duration timeout) {
+    this(timeout, Equivalence.Options.DEFAULT);
+  }
+
+  /** A grader with its own precision ({@code floatRounding}) and strictness; see {@link Equivalence.Options}. */
+  public Grader(Duration timeout, Equivalence.Options options) {
     this.timeout = timeout;
+    this.options = options;
   }
 
   /** Whether {@code pred} equals {@code ref}; false on timeout or on any failure inside the checker. */
   public synchronized boolean equal(String pred, String ref) {
-    Future<Boolean> f = worker.submit(() -> Equivalence.equal(pred, ref));
+    Future<Boolean> f = worker.submit(() -> Equivalence.equal(pred, ref, options));
     try {
       return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {

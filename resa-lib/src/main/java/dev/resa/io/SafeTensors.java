@@ -130,7 +130,7 @@ public final class SafeTensors {
       Entry e = entry(name);
       NDArray array;
       switch (e.dtype()) {
-        case "F32", "BF16", "F16", "F64" -> array = manager.create(readFloats(name), e.djlShape());
+        case "F32", "BF16", "F16", "F64" -> array = manager.create(widened(e), e.djlShape(), DataType.FLOAT32);
         case "I64" -> {
           long[] v = new long[Math.toIntExact(e.numel())];
           map(e).asLongBuffer().get(v);
@@ -151,6 +151,39 @@ public final class SafeTensors {
       }
       array.setName(name);
       return array;
+    }
+
+    /**
+     * A floating tensor widened to float32 straight from the mapping into a native-order direct buffer, which DJL
+     * wraps without copying ({@code from_blob}). So the weights exist once, outside the Java heap: no
+     * {@code float[]} on the heap next to the native copy (a {@code float[]} route would hold a 1.5B model twice
+     * until the garbage collector runs). Direct buffers count against {@code -XX:MaxDirectMemorySize}.
+     */
+    private ByteBuffer widened(Entry e) throws IOException {
+      ByteBuffer src = map(e);
+      int n = Math.toIntExact(e.numel());
+      if ((long) n * 4 > Integer.MAX_VALUE) {
+        throw new IOException(path + ": tensor '" + e.name() + "' has " + n + " elements; float32 tensors over 2 GiB are not supported");
+      }
+      ByteBuffer out = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+      var dst = out.asFloatBuffer();
+      switch (e.dtype()) {
+        case "F32" -> dst.put(src.asFloatBuffer());
+        case "BF16" -> {
+          var s = src.asShortBuffer();
+          for (int i = 0; i < n; i++) dst.put(i, Float.intBitsToFloat((s.get(i) & 0xFFFF) << 16));
+        }
+        case "F16" -> {
+          var s = src.asShortBuffer();
+          for (int i = 0; i < n; i++) dst.put(i, halfToFloat(s.get(i)));
+        }
+        case "F64" -> {
+          var d = src.asDoubleBuffer();
+          for (int i = 0; i < n; i++) dst.put(i, (float) d.get(i));
+        }
+        default -> throw new IllegalArgumentException(path + ": tensor '" + e.name() + "' has dtype " + e.dtype() + ", expected a float type");
+      }
+      return out;
     }
 
     private ByteBuffer map(Entry e) throws IOException {
@@ -199,12 +232,12 @@ public final class SafeTensors {
       for (Map.Entry<String, JsonElement> kv : header.entrySet()) {
         String name = kv.getKey();
         if (name.equals("__metadata__")) {
-          for (var m : kv.getValue().getAsJsonObject().entrySet()) meta.put(m.getKey(), m.getValue().getAsString());
+          meta.putAll(parseMetadata(path, kv.getValue()));
           continue;
         }
         entries.put(name, parseEntry(path, name, kv.getValue(), dataLen));
       }
-      checkNoOverlap(path, entries);
+      checkCoverage(path, entries, dataLen);
       return new Reader(path, ch, dataStart, entries, meta);
     } catch (IOException | RuntimeException ex) {
       ch.close();
@@ -212,29 +245,46 @@ public final class SafeTensors {
     }
   }
 
+  /** {@code __metadata__} must be an object of strings (the format says so; HF's reader rejects anything else). */
+  private static Map<String, String> parseMetadata(Path path, JsonElement value) throws IOException {
+    if (!value.isJsonObject()) throw new IOException(path + ": __metadata__ must be an object of strings, got " + brief(value));
+    Map<String, String> meta = new LinkedHashMap<>();
+    for (var m : value.getAsJsonObject().entrySet()) {
+      JsonElement v = m.getValue();
+      if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+        throw new IOException(path + ": __metadata__ key '" + m.getKey() + "' must map to a string, got " + brief(v));
+      }
+      meta.put(m.getKey(), v.getAsString());
+    }
+    return meta;
+  }
+
   private static Entry parseEntry(Path path, String name, JsonElement value, long dataLen) throws IOException {
     String where = path + ": tensor '" + name + "'";
-    if (!value.isJsonObject()) throw new IOException(where + ": header entry is not an object");
+    if (!value.isJsonObject()) throw new IOException(where + ": header entry is not an object but " + brief(value));
     JsonObject t = value.getAsJsonObject();
     if (!t.has("dtype") || !t.has("shape") || !t.has("data_offsets")) {
       throw new IOException(where + ": header entry needs dtype, shape and data_offsets");
     }
-    String dtype = t.get("dtype").getAsString();
+    JsonElement dtypeJson = t.get("dtype");
+    if (!dtypeJson.isJsonPrimitive() || !dtypeJson.getAsJsonPrimitive().isString()) {
+      throw new IOException(where + ": dtype must be a string, got " + brief(dtypeJson));
+    }
+    String dtype = dtypeJson.getAsString();
     int width = dtypeBytes(dtype);
     if (width < 0) throw new IOException(where + ": unknown dtype '" + dtype + "'");
-    JsonArray shapeJson = t.getAsJsonArray("shape");
-    long[] shape = new long[shapeJson.size()];
+    long[] shape = naturals(where, "shape", t.get("shape"), -1);
     long numel = 1;
-    for (int i = 0; i < shape.length; i++) {
-      shape[i] = shapeJson.get(i).getAsLong();
-      if (shape[i] < 0) throw new IOException(where + ": negative dimension in shape " + shapeJson);
-      numel = Math.multiplyExact(numel, shape[i]);
+    try {
+      for (long d : shape) numel = Math.multiplyExact(numel, d);
+      Math.multiplyExact(numel, width);
+    } catch (ArithmeticException overflow) {
+      throw new IOException(where + ": shape " + Arrays.toString(shape) + " has more elements than a 64-bit byte count can hold");
     }
-    JsonArray off = t.getAsJsonArray("data_offsets");
-    if (off.size() != 2) throw new IOException(where + ": data_offsets must have two entries");
-    long begin = off.get(0).getAsLong();
-    long end = off.get(1).getAsLong();
-    if (begin < 0 || end < begin || end > dataLen) {
+    long[] off = naturals(where, "data_offsets", t.get("data_offsets"), 2);
+    long begin = off[0];
+    long end = off[1];
+    if (end < begin || end > dataLen) {
       throw new IOException(where + ": data_offsets [" + begin + ", " + end + "] out of range (data section is " + dataLen + " bytes)");
     }
     if (end - begin != numel * width) {
@@ -244,14 +294,53 @@ public final class SafeTensors {
     return new Entry(name, dtype, shape, begin, end);
   }
 
-  private static void checkNoOverlap(Path path, Map<String, Entry> entries) throws IOException {
-    List<Entry> sorted = new ArrayList<>(entries.values());
-    sorted.sort(Comparator.comparingLong(Entry::begin));
-    for (int i = 1; i < sorted.size(); i++) {
-      Entry a = sorted.get(i - 1), b = sorted.get(i);
-      if (b.begin() < a.end()) {
-        throw new IOException(path + ": tensors '" + a.name() + "' and '" + b.name() + "' overlap in the data section");
+  /** A JSON array of non-negative integers ({@code size} of them, or any number when -1), or a named error. */
+  private static long[] naturals(String where, String key, JsonElement json, int size) throws IOException {
+    if (!json.isJsonArray()) throw new IOException(where + ": " + key + " must be an array of integers, got " + brief(json));
+    JsonArray a = json.getAsJsonArray();
+    if (size >= 0 && a.size() != size) throw new IOException(where + ": " + key + " must have " + size + " entries, got " + a.size());
+    long[] out = new long[a.size()];
+    for (int i = 0; i < out.length; i++) {
+      JsonElement e = a.get(i);
+      java.math.BigDecimal v = e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber() ? e.getAsBigDecimal() : null;
+      if (v == null || v.signum() < 0 || v.stripTrailingZeros().scale() > 0 || v.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+        throw new IOException(where + ": " + key + " " + a + " must hold non-negative 64-bit integers (entry " + i + " is " + e + ")");
       }
+      out[i] = v.longValueExact();
+    }
+    return out;
+  }
+
+  /** A JSON value shortened for an error message. */
+  private static String brief(JsonElement v) {
+    String s = String.valueOf(v);
+    return s.length() > 60 ? s.substring(0, 57) + "..." : s;
+  }
+
+  /**
+   * The tensors must tile the data section exactly, in offset order: no overlap, no hole and no trailing bytes
+   * (the safetensors specification, enforced by the reference Rust reader). A hole means a writer bug or a
+   * file edited by hand, and its bytes would silently belong to no tensor.
+   */
+  private static void checkCoverage(Path path, Map<String, Entry> entries, long dataLen) throws IOException {
+    List<Entry> sorted = new ArrayList<>(entries.values());
+    sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+    long covered = 0;
+    String previous = null;
+    for (Entry e : sorted) {
+      if (e.begin() < covered) {
+        throw new IOException(path + ": tensors '" + previous + "' and '" + e.name() + "' overlap in the data section");
+      }
+      if (e.begin() > covered) {
+        throw new IOException(path + ": bytes [" + covered + ", " + e.begin() + ") of the data section belong to no tensor (hole before '"
+            + e.name() + "'); the tensors must cover the data section exactly");
+      }
+      covered = e.end();
+      previous = e.name();
+    }
+    if (covered != dataLen) {
+      throw new IOException(path + ": the data section is " + dataLen + " bytes but the tensors cover only " + covered
+          + (previous == null ? "" : " (last tensor '" + previous + "')") + "; the tensors must cover the data section exactly");
     }
   }
 
@@ -278,19 +367,93 @@ public final class SafeTensors {
   /** Target precision of floating tensors when writing. */
   public enum FloatFormat { F32, BF16 }
 
+  /** A tensor to be written: its name, safetensors dtype and shape; the bytes come later from a {@link Source}. */
+  public record Layout(String name, String dtype, long[] shape) {
+    public long bytes() {
+      long n = dtypeBytes(dtype);
+      for (long d : shape) n = Math.multiplyExact(n, d);
+      return n;
+    }
+  }
+
+  /** Writes one tensor's little-endian bytes, exactly {@link Layout#bytes()} of them. */
+  @FunctionalInterface
+  public interface Source {
+    void write(Layout tensor, OutputStream out) throws IOException;
+  }
+
   /**
-   * Writes {@code tensors} (name to NDArray, in map order) to {@code path} atomically: a temp file in the same
-   * folder, fsync, then rename. Float arrays are stored as {@code format}; int64/int32 keep their type.
+   * Streams a file: the header from {@code tensors}, then each tensor's bytes from {@code source}, so a file larger
+   * than memory (a 1.5B-parameter checkpoint) is written without holding it. Atomic, as every write here.
    */
-  public static void write(Path path, Map<String, NDArray> tensors, Map<String, String> metadata, FloatFormat format) throws IOException {
+  public static void write(Path path, List<Layout> tensors, Map<String, String> metadata, Source source) throws IOException {
     JsonObject header = new JsonObject();
     if (metadata != null && !metadata.isEmpty()) {
       JsonObject m = new JsonObject();
       metadata.forEach(m::addProperty);
       header.add("__metadata__", m);
     }
-    List<byte[]> blobs = new ArrayList<>();
     long offset = 0;
+    for (Layout t : tensors) {
+      if (dtypeBytes(t.dtype()) < 0) throw new IllegalArgumentException("tensor '" + t.name() + "': unknown dtype '" + t.dtype() + "'");
+      JsonObject e = new JsonObject();
+      e.addProperty("dtype", t.dtype());
+      JsonArray shape = new JsonArray();
+      for (long d : t.shape()) shape.add(d);
+      e.add("shape", shape);
+      JsonArray off = new JsonArray();
+      off.add(offset);
+      off.add(offset + t.bytes());
+      e.add("data_offsets", off);
+      header.add(t.name(), e);
+      offset += t.bytes();
+    }
+    byte[] h = GSON.toJson(header).getBytes(StandardCharsets.UTF_8);
+    int pad = (8 - (h.length % 8)) % 8; // keep the data section 8-byte aligned, as the HF writer does
+    byte[] headerBytes = Arrays.copyOf(h, h.length + pad);
+    Arrays.fill(headerBytes, h.length, headerBytes.length, (byte) ' ');
+    AtomicFiles.write(path, out -> {
+      ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, headerBytes.length);
+      out.write(lb.array());
+      out.write(headerBytes);
+      for (Layout t : tensors) {
+        CountingStream counted = new CountingStream(out);
+        source.write(t, counted);
+        if (counted.count != t.bytes()) {
+          throw new IOException(path + ": source wrote " + counted.count + " bytes for tensor '" + t.name() + "', expected " + t.bytes());
+        }
+      }
+    });
+  }
+
+  /** Counts what a {@link Source} writes, so a short tensor fails the write instead of shifting every later one. */
+  private static final class CountingStream extends java.io.FilterOutputStream {
+    long count;
+
+    CountingStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
+  }
+
+  /**
+   * Writes {@code tensors} (name to NDArray, in map order) to {@code path} atomically: a temp file in the same
+   * folder, fsync, then rename. Float arrays are stored as {@code format}; int64/int32 keep their type.
+   */
+  public static void write(Path path, Map<String, NDArray> tensors, Map<String, String> metadata, FloatFormat format) throws IOException {
+    List<Layout> layouts = new ArrayList<>();
+    Map<String, byte[]> blobs = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> kv : tensors.entrySet()) {
       NDArray a = kv.getValue();
       String dtype;
@@ -322,29 +485,10 @@ public final class SafeTensors {
       } else {
         throw new IllegalArgumentException("cannot write tensor '" + kv.getKey() + "' of type " + t);
       }
-      JsonObject e = new JsonObject();
-      e.addProperty("dtype", dtype);
-      JsonArray shape = new JsonArray();
-      for (long s : a.getShape().getShape()) shape.add(s);
-      e.add("shape", shape);
-      JsonArray off = new JsonArray();
-      off.add(offset);
-      off.add(offset + data.length);
-      e.add("data_offsets", off);
-      header.add(kv.getKey(), e);
-      blobs.add(data);
-      offset += data.length;
+      layouts.add(new Layout(kv.getKey(), dtype, a.getShape().getShape()));
+      blobs.put(kv.getKey(), data);
     }
-    byte[] h = GSON.toJson(header).getBytes(StandardCharsets.UTF_8);
-    int pad = (8 - (h.length % 8)) % 8; // keep the data section 8-byte aligned, as the HF writer does
-    byte[] headerBytes = Arrays.copyOf(h, h.length + pad);
-    Arrays.fill(headerBytes, h.length, headerBytes.length, (byte) ' ');
-    AtomicFiles.write(path, out -> {
-      ByteBuffer lb = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, headerBytes.length);
-      out.write(lb.array());
-      out.write(headerBytes);
-      for (byte[] b : blobs) out.write(b);
-    });
+    write(path, layouts, metadata, (layout, out) -> out.write(blobs.get(layout.name())));
   }
 
   /** Writes float32 tensors (the common case). */
