@@ -14,6 +14,8 @@ import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
 import dev.resa.tokenizer.CharTokenizer;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -213,5 +215,27 @@ class CliErrorsTest {
     assertOneLineError(2, false, args("bench", "lm", "--no-such-option"), "--no-such-option");
     assertOneLineError(2, false, args("tune", "--schedule", "linear", "--base", base.toString(), "--sae", tmp.toString(), "--layer", "0",
         "--data", text.toString(), "--out", tmp.resolve("y").toString()), "--schedule", "'linear'", "CONSTANT", "COSINE");
+  }
+
+  @Test
+  void fileSystemErrorsNameTheFileAndWhatIsWrong() {
+    assertEquals("/data/x.jsonl: no such file or directory", CliErrors.message(new java.nio.file.NoSuchFileException("/data/x.jsonl")));
+    assertEquals("/out: permission denied",
+        CliErrors.message(new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException("/out"))));
+    assertEquals("f.jsonl:2: not a JSON object: Unterminated string at line 1 column 15 path $.text",
+        CliErrors.oneLine("f.jsonl:2: not a JSON object: com.google.gson.stream.MalformedJsonException: Unterminated string at line 1"
+            + " column 15 path $.text\nSee https://github.com/google/gson/blob/main/Troubleshooting.md#malformed-json"));
+  }
+
+  @Test
+  void aBugIsNamedAsOneAndKeepsItsStackTraceWithoutVerbose() {
+    var cl = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err));
+    int code = new CliErrors().handleExecutionException(new NullPointerException("boom"), cl.getSubcommands().get("merge"), null);
+    assertEquals(1, code);
+    List<String> lines = err.toString().lines().toList();
+    assertEquals("resa merge: internal error (a bug), java.lang.NullPointerException: boom", lines.get(0));
+    assertTrue(lines.get(2).startsWith("\tat "), err.toString());
   }
 }
