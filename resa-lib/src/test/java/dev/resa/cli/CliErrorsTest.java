@@ -238,4 +238,19 @@ class CliErrorsTest {
     assertEquals("resa merge: internal error (a bug), java.lang.NullPointerException: boom", lines.get(0));
     assertTrue(lines.get(2).startsWith("\tat "), err.toString());
   }
+
+  /** Stands for an exception type the library defines for the user (as train's non-finite-loss stop). */
+  static final class LibraryStop extends RuntimeException {
+    LibraryStop(String message) {
+      super(message);
+    }
+  }
+
+  @Test
+  void theLibrarysOwnExceptionsAreUserErrorsAndTheJdksOthersAreBugs() {
+    assertTrue(CliErrors.isUserError(new LibraryStop("step 3: loss is NaN; stopped before the update")));
+    assertTrue(CliErrors.isUserError(new dev.resa.train.Progress.TrainingInterruptedException()));
+    assertFalse(CliErrors.isUserError(new IndexOutOfBoundsException("5")));
+    assertFalse(CliErrors.isUserError(new ai.djl.engine.EngineException("shape mismatch")));
+  }
 }
