@@ -28,7 +28,7 @@ public final class Answers {
   static final Pattern PLAIN_NUMBER = Pattern.compile(
       "(?<![A-Za-z\\d.,_^])[-+]?(?:\\d+ \\d+/\\d+(?![\\d.])|\\d+/\\d+(?![\\d.])|0,\\d+(?![\\d,])|\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\d,])"
           + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
-  private static final Pattern SPACED_THOUSANDS = Pattern.compile("-?\\d{1,3}(?: \\d{3})+(?:\\.\\d+)?");
+  private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
   private static final Pattern SENTENCE_END = Pattern.compile("\\.(?=\\s|$)|\\n");
   private static final Pattern SHORT_ANSWER = Pattern.compile(
       "[-+]?[\\d.,/ ()^*+\\-=%]*\\d[\\d.,/ ()^*+\\-%]*(?:\\s*(?:percent|pct))?|\\(?[A-Ja-j]\\)?|[a-z]\\s*=\\s*[-\\d./]+");
@@ -168,7 +168,10 @@ public final class Answers {
     StringBuilder outside = new StringBuilder(text); // blank out every span, malformed ones too
     for (MathSpans.Span s : spans) for (int j = s.start(); j < s.end(); j++) outside.setCharAt(j, ' ');
     String plainText = outside.toString();
-    if (lastSpan == null && SPACED_THOUSANDS.matcher(plainText.strip()).matches()) return Optional.of(plainText.strip());
+    String whole = text.strip();
+    if (lastSpan == null && whole.indexOf('\n') < 0 && whole.length() <= 100 && !WORD.matcher(COMMAND.matcher(whole).replaceAll(" ")).find()) {
+      return Optional.of(plainNumber(whole)); // the whole completion is one expression: "\frac{10}{9}", "11 - 4/9"
+    }
     Matcher n = PLAIN_NUMBER.matcher(plainText);
     String number = null;
     int numberEnd = -1;

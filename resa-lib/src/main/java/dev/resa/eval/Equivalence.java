@@ -251,7 +251,7 @@ public final class Equivalence {
   }
 
   private static boolean rounded(double x, double y, int places) {
-    if (x == y) return true;
+    if (x == y || Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y))) return true; // binary noise
     BigDecimal rx = BigDecimal.valueOf(x).setScale(places, RoundingMode.HALF_UP);
     BigDecimal ry = BigDecimal.valueOf(y).setScale(places, RoundingMode.HALF_UP);
     if (rx.compareTo(ry) != 0) return false;

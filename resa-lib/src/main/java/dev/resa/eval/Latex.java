@@ -59,7 +59,7 @@ public final class Latex {
   private static final Pattern SECONDS_OF_ARC = Pattern.compile("\\^\\s*\\{\\s*\\\\prime\\s*\\\\prime\\s*\\}|''");
   private static final Pattern SPACES = Pattern.compile("\\s+");
   private static final Pattern SPACED_THOUSANDS = Pattern.compile("-?\\d{1,3}( \\d{3})+(\\.\\d+)?");
-  private static final Pattern COMMA_THOUSANDS = Pattern.compile("-?\\d{1,3}(,\\d{3})+(\\.\\d+)?");
+  private static final Pattern COMMA_THOUSANDS = Pattern.compile("-?[1-9]\\d{0,2}(,\\d{3})+(\\.\\d+)?");
   private static final Pattern UNIT_POWER = Pattern.compile("^\\s*\\^\\s*(\\{[^}]*\\}|-?\\d)");
   private static final Pattern UNIT_PUNCTUATION = Pattern.compile("[\\\\{}^\\-\\d/()*]");
   private static final Pattern TRAILING_WORDS = Pattern.compile("^(.*[\\d}])\\s+([A-Za-z]{2,}(?:\\s+[A-Za-z]{2,})*)$");
