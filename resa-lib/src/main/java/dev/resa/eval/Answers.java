@@ -28,6 +28,7 @@ public final class Answers {
   static final Pattern PLAIN_NUMBER = Pattern.compile(
       "(?<![A-Za-z\\d.,_^])[-+]?(?:\\d+ \\d+/\\d+(?![\\d.])|\\d+/\\d+(?![\\d.])|0,\\d+(?![\\d,])|\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\d,])"
           + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
+  private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b|\\bor\\b");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
   private static final Pattern SENTENCE_END = Pattern.compile("\\.(?=\\s|$)|\\n");
   private static final Pattern SHORT_ANSWER = Pattern.compile(
@@ -63,10 +64,16 @@ public final class Answers {
     List<int[]> boxes = boxes(text);
     if (boxes.isEmpty()) return Optional.empty();
     int first = boxes.size() - 1;
-    while (first > 0 && BOX_JOINER.matcher(text.substring(boxes.get(first - 1)[3], boxes.get(first)[0])).matches()) first--;
+    while (first > 0 && joins(text.substring(boxes.get(first - 1)[3], boxes.get(first)[0]))) first--;
     List<String> parts = new ArrayList<>();
     for (int k = first; k < boxes.size(); k++) parts.add(content(text, boxes.get(k)));
     return Optional.of(String.join(", ", parts));
+  }
+
+  /** Boxes join when nothing stands between them, or separators with a comma, "and" or "or" ("$$\\boxed{20}$$ \\boxed{143}" does not). */
+  private static boolean joins(String between) {
+    if (between.isEmpty()) return true;
+    return BOX_JOINER.matcher(between).matches() && LIST_WORD.matcher(between).find();
   }
 
   private static String content(String text, int[] box) {

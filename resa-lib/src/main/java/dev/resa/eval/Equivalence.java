@@ -121,7 +121,7 @@ public final class Equivalence {
 
   /** {@code x = 3} or {@code x \in [1, 2]}: the answer is the right-hand side. */
   private static boolean isAssignment(Relation r) {
-    return (r.op().equals("=") || r.op().equals("\\in")) && Structure.isName(r.lhsText());
+    return (r.op().equals("=") && Structure.isAssignable(r.lhsText())) || (r.op().equals("\\in") && Structure.isName(r.lhsText()));
   }
 
   /** {@code x \ge 2} as the range {@code [2, \infty)}; null when one side is not a variable or the other has one. */
