@@ -28,6 +28,8 @@ public final class Answers {
   static final Pattern PLAIN_NUMBER = Pattern.compile(
       "(?<![A-Za-z\\d.,_^])[-+]?(?:\\d+ \\d+/\\d+(?![\\d.])|\\d+/\\d+(?![\\d.])|0,\\d+(?![\\d,])|\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\d,])"
           + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
+  private static final Pattern PERCENT_AFTER = Pattern.compile("\\s*\\$*\\s*(?:\\\\%|%|percent\\b|pct\\b)");
+  private static final Pattern LEADING_LETTER = Pattern.compile("^\\(?([A-J])\\)?(?=[.:)]|$|\\s+[^A-Za-z\\s])");
   private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b|\\bor\\b");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
   private static final Pattern SENTENCE_END = Pattern.compile("\\.(?=\\s|$)|\\n");
@@ -67,7 +69,10 @@ public final class Answers {
     while (first > 0 && joins(text.substring(boxes.get(first - 1)[3], boxes.get(first)[0]))) first--;
     List<String> parts = new ArrayList<>();
     for (int k = first; k < boxes.size(); k++) parts.add(content(text, boxes.get(k)));
-    return Optional.of(String.join(", ", parts));
+    String joined = String.join(", ", parts);
+    int end = boxes.get(boxes.size() - 1)[3];
+    if (PERCENT_AFTER.matcher(text.substring(end, Math.min(text.length(), end + 16))).lookingAt()) joined += "\\%"; // \boxed{20} percent
+    return Optional.of(joined);
   }
 
   /** Boxes join when nothing stands between them, or separators with a comma, "and" or "or" ("$$\\boxed{20}$$ \\boxed{143}" does not). */
@@ -162,6 +167,8 @@ public final class Answers {
       plain = plain.substring(0, plain.length() - 1).strip();
     }
     if (plain.isEmpty()) return Optional.empty();
+    Matcher letter = LEADING_LETTER.matcher(plain); // "the answer is C) 4.5": the option letter
+    if (letter.find()) return Optional.of(letter.group(1));
     if (SHORT_ANSWER.matcher(plain).matches()) return Optional.of(plainNumber(plain));
     Matcher n = PLAIN_NUMBER.matcher(plain);
     return n.find() ? Optional.of(plainNumber(n.group())) : Optional.empty();

@@ -121,6 +121,7 @@ final class Structure {
   private static Seq seq(String open, String close, List<String> items) {
     List<Node> nodes = new ArrayList<>();
     for (String it : items) {
+      if (it.strip().startsWith("and ")) it = it.strip().substring(4); // "19, 46, and 82"
       Node n = of(it);
       if ((open.isEmpty() || open.equals("{")) && n instanceof Seq q && q.open().isEmpty()) nodes.addAll(q.items());
       else nodes.add(n);
