@@ -30,7 +30,8 @@ public final class Answers {
           + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
   private static final Pattern PERCENT_AFTER = Pattern.compile("\\s*\\$*\\s*(?:\\\\%|%|percent\\b|pct\\b)");
   private static final Pattern LEADING_LETTER = Pattern.compile("^\\(?([A-J])\\)?(?=[.:)]|$|\\s+[^A-Za-z\\s])");
-  private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b|\\bor\\b");
+  private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b");
+  private static final Pattern OR_WORD = Pattern.compile("\\bor\\b");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
   private static final Pattern SENTENCE_END = Pattern.compile("\\.(?=\\s|$)|\\n");
   private static final Pattern SHORT_ANSWER = Pattern.compile(
@@ -69,16 +70,24 @@ public final class Answers {
     while (first > 0 && joins(text.substring(boxes.get(first - 1)[3], boxes.get(first)[0]))) first--;
     List<String> parts = new ArrayList<>();
     for (int k = first; k < boxes.size(); k++) parts.add(content(text, boxes.get(k)));
-    String joined = String.join(", ", parts);
-    int end = boxes.get(boxes.size() - 1)[3];
-    if (PERCENT_AFTER.matcher(text.substring(end, Math.min(text.length(), end + 16))).lookingAt()) joined += "\\%"; // \boxed{20} percent
-    return Optional.of(joined);
+    return Optional.of(String.join(", ", parts));
   }
 
-  /** Boxes join when nothing stands between them, or separators with a comma, "and" or "or" ("$$\\boxed{20}$$ \\boxed{143}" does not). */
+  /**
+   * Boxes join when nothing stands between them, or separators with a comma or "and" ("$$\\boxed{20}$$
+   * \\boxed{143}" does not; "\\boxed{15\\frac{39}{40}}, or \\boxed{\\frac{639}{40}}" gives alternatives, not a list).
+   */
   private static boolean joins(String between) {
     if (between.isEmpty()) return true;
-    return BOX_JOINER.matcher(between).matches() && LIST_WORD.matcher(between).find();
+    return BOX_JOINER.matcher(between).matches() && LIST_WORD.matcher(between).find() && !OR_WORD.matcher(between).find();
+  }
+
+  /** Whether a percent sign or word follows the last box ("\\boxed{20} percent"); {@link Latex} reads it on references. */
+  static boolean percentAfterLastBox(String text) {
+    List<int[]> boxes = boxes(text);
+    if (boxes.isEmpty()) return false;
+    int end = boxes.get(boxes.size() - 1)[3];
+    return PERCENT_AFTER.matcher(text.substring(end, Math.min(text.length(), end + 16))).lookingAt();
   }
 
   private static String content(String text, int[] box) {
