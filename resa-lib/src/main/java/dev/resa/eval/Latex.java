@@ -85,7 +85,7 @@ public final class Latex {
     String s = raw.strip();
     boolean percentAfterBox = false;
     if (s.contains("\\boxed") || s.contains("\\fbox")) {
-      percentAfterBox = Answers.percentAfterLastBox(s); // a reference "... $\\boxed{20}$ percent."
+      percentAfterBox = Answers.percentAfterLastBox(s); // a reference "... $\boxed{20}$ percent."
       s = Answers.joinedBoxes(s).orElse(s);
     }
     if (!s.contains("\\begin")) s = DOUBLE_BACKSLASH_COMMAND.matcher(s).replaceAll("\\\\");
