@@ -10,6 +10,7 @@ import dev.resa.model.DecoderLM;
 import dev.resa.model.Hooks;
 import dev.resa.train.AdamW;
 import dev.resa.train.Gradients;
+import dev.resa.train.Losses;
 import dev.resa.train.LrSchedule;
 import dev.resa.train.Progress;
 import java.io.IOException;
@@ -166,35 +167,35 @@ public final class SaeTuning implements AutoCloseable {
     long batch = tokens.getShape().get(0);
     int l = config.layer();
     AtomicReference<NDArray> captured = new AtomicReference<>();
-    NDArray teacher; // [B, T, V]
+    int last = model.config().numLayers() - 1;
+    NDArray teacher; // [B, T, D], final residual (the logits are made in chunks by the loss)
     NDArray hHat = null; // [B, T, D], the shortcut's student input
     try (AutoCloseable off = model.disableAdapter()) {
       if (config.prefixShortcut()) {
         NDArray h = model.forward(tokens, new DecoderLM.Options().stopAfter(l)).hidden(); // [B, T, D]
         captured.set(h);
         hHat = splice(h);
-        teacher = model.resume(h, l + 1, new DecoderLM.Options()).logits();
+        teacher = model.resume(h, l + 1, new DecoderLM.Options().stopAfter(last)).hidden();
       } else {
         Hooks read = Hooks.create().read("layers." + l, captured::set);
-        teacher = model.forward(tokens, new DecoderLM.Options().hooks(read)).logits();
+        teacher = model.forward(tokens, new DecoderLM.Options().hooks(read).stopAfter(last)).hidden();
       }
     } catch (Exception e) {
       throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
-    NDArray logPT = teacher.logSoftmax(-1); // [B, T, V]
-    NDArray pT = logPT.exp();
     NDArray loss;
     lora.train(true);
     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-      NDArray student; // [B, T, V]
+      NDArray student; // [B, T, D], final residual
       if (config.prefixShortcut()) {
-        student = model.resume(hHat, l + 1, new DecoderLM.Options()).logits();
+        student = model.resume(hHat, l + 1, new DecoderLM.Options().stopAfter(last)).hidden();
       } else {
         Hooks splice = Hooks.create().replace("layers." + l, this::splice, true);
-        student = model.forward(tokens, new DecoderLM.Options().hooks(splice)).logits();
+        student = model.forward(tokens, new DecoderLM.Options().hooks(splice).stopAfter(last)).hidden();
       }
-      NDArray kl = valid == null ? klTeacherStudent(pT, logPT, student)
-          : pT.mul(logPT.sub(student.logSoftmax(-1))).sum(new int[] {-1}).mul(valid).sum(); // [B, T] masked, summed
+      long d = model.config().hiddenSize();
+      NDArray kl = Losses.klChunked(model.finalNorm(teacher).reshape(-1, d), model.finalNorm(student).reshape(-1, d), // [B·T, D]
+          model.headWeight(), valid == null ? null : valid.reshape(-1), LOSS_CHUNK_ROWS); // Σ valid · KL, [chunk, V] at a time
       loss = kl.mul(Scalars.of(student, 1.0 / batch));
       gc.backward(loss);
     } finally {
@@ -208,14 +209,11 @@ public final class SaeTuning implements AutoCloseable {
     return new Measured(scalar(loss), sq / Math.max(var, 1e-30), sq / h.size());
   }
 
+  /** Positions per chunk of the Stage-II loss: 256 × 151,936 fp32 logits are 156 MB, so a chunk costs ~1.2 GB. */
+  static final int LOSS_CHUNK_ROWS = 256;
+
   static double scalar(NDArray a) {
     return a.toType(DataType.FLOAT64, false).getDouble();
-  }
-
-  /** Σ_{t,v} p_T (log p_T − log q_S): {@code torch.nn.functional.kl_div(log q, p, reduction="sum")}. */
-  static NDArray klTeacherStudent(NDArray pT, NDArray logPT, NDArray studentLogits) {
-    NDArray logQ = studentLogits.logSoftmax(-1); // [B, T, V]
-    return pT.mul(logPT.sub(logQ)).sum();
   }
 
   /** SAE(h) on [B, T, D] through the [N, D] interface. */
