@@ -4,13 +4,10 @@ import ai.djl.ndarray.NDManager;
 import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.Generator;
-import dev.resa.model.HfCheckpoint;
-import dev.resa.model.Llama2c;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,16 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class GenerateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  static final class Source {
-    @Option(names = "--model", paramLabel = "DIR", description = "HF folder: config.json + model.safetensors (or sharded index).")
-    Path model;
-
-    @Option(names = "--llama2c", paramLabel = "BIN", description = "llama2.c checkpoint, e.g. stories260K.bin.")
-    Path llama2c;
-  }
-
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Source source;
+  ModelSource source;
 
   @Option(names = "--tokenizer", paramLabel = "FILE",
       description = "tok.bin (llama2.c), tokenizer.json (HF), a char tokenizer .json, or the tokenizers/qwen2 data folder."
@@ -68,7 +57,7 @@ public final class GenerateCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     try (NDManager manager = Djl.newManager(Djl.parseDevice(device))) {
-      DecoderLM model = source.model != null ? HfCheckpoint.load(source.model, manager) : Llama2c.load(source.llama2c, manager);
+      DecoderLM model = source.load(manager);
       Tokenizer tok = openTokenizer(model.config().vocabSize());
       if (tok.vocabSize() > model.config().vocabSize()) {
         throw new ParameterException(spec.commandLine(), "tokenizer has " + tok.vocabSize() + " tokens but the model only "
@@ -95,10 +84,7 @@ public final class GenerateCommand implements Callable<Integer> {
   }
 
   private Tokenizer openTokenizer(int vocab) throws IOException {
-    Path file = tokenizer;
-    if (file == null && source.model != null && Files.isRegularFile(source.model.resolve("tokenizer.json"))) {
-      file = source.model.resolve("tokenizer.json");
-    }
+    Path file = tokenizer != null ? tokenizer : source.tokenizerJson();
     if (file == null) throw new ParameterException(spec.commandLine(), "--tokenizer is required (no tokenizer.json in the model folder)");
     return Tokenizers.open(file, vocab);
   }

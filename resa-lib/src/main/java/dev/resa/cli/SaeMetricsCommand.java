@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /** {@code ./resa sae-metrics}: reconstruction and spliced metrics of saved SAEs, plus reasoning-feature counts. */
 @Command(name = "sae-metrics", mixinStandardHelpOptions = true,
-    description = "FVU, explained variance, L0, dead %, feature density, KL and CE-loss score when spliced, reasoning features.")
+    description = "FVU, explained variance, L0, dead %%, feature density, KL and CE-loss score when spliced, reasoning features.")
 public final class SaeMetricsCommand implements Callable<Integer> {
   @Mixin SaeModelOptions io;
 

@@ -3,8 +3,6 @@ package dev.resa.cli;
 import ai.djl.ndarray.NDManager;
 import dev.resa.core.DataDir;
 import dev.resa.model.DecoderLM;
-import dev.resa.model.HfCheckpoint;
-import dev.resa.model.Llama2c;
 import dev.resa.activations.TriggerData;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tokenizer.Tokenizers;
@@ -18,16 +16,8 @@ import picocli.CommandLine.Option;
 
 /** Model, tokenizer and data options shared by {@code train-sae} and {@code sae-metrics}. */
 final class SaeModelOptions {
-  static final class Source {
-    @Option(names = "--model", paramLabel = "DIR", description = "HF folder: config.json + model.safetensors (+ tokenizer.json).")
-    Path model;
-
-    @Option(names = "--llama2c", paramLabel = "BIN", description = "llama2.c checkpoint, e.g. stories260K.bin.")
-    Path llama2c;
-  }
-
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Source source;
+  ModelSource source;
 
   @Option(names = "--tokenizer", paramLabel = "FILE", description = "tok.bin (llama2.c) or tokenizer.json. Default: tokenizer.json in --model.")
   Path tokenizer;
@@ -46,13 +36,12 @@ final class SaeModelOptions {
   Path dataDir;
 
   DecoderLM loadModel(NDManager manager) throws IOException {
-    return source.model != null ? HfCheckpoint.load(source.model, manager) : Llama2c.load(source.llama2c, manager);
+    return source.load(manager);
   }
 
   Tokenizer loadTokenizer(int vocab) throws IOException {
-    Path file = tokenizer;
-    if (file == null && source.model != null) file = source.model.resolve("tokenizer.json");
-    if (file == null) throw new IllegalArgumentException("--tokenizer is required with --llama2c (e.g. tok512.bin)");
+    Path file = tokenizer != null ? tokenizer : source.tokenizerJson();
+    if (file == null) throw new IllegalArgumentException("--tokenizer is required (no tokenizer.json in --model; with --llama2c e.g. tok512.bin)");
     if (!Files.exists(file)) throw new IOException("tokenizer not found: " + file);
     return Tokenizers.open(file, vocab); // the one place that tells tok.bin, char and HF tokenizers apart
   }

@@ -19,8 +19,9 @@ import picocli.CommandLine.Option;
 
 /** {@code ./resa tune}: Stage II, SAE-guided SFT of a base model with a frozen SAE spliced at one layer. */
 @Command(name = "tune", mixinStandardHelpOptions = true,
-    description = {"Stage II (SAE-Tuning): splice a frozen SAE into layers.L of the base model and train LoRA so the",
-        "spliced model matches the original (KL). Writes PEFT checkpoints, adapter/, training.csv and merged/ to --out."})
+    description = {"Stage II (SAE-Tuning): LoRA-tune a base model with a frozen SAE spliced into layers.L.",
+        "The adapter is trained so the spliced model matches the original (KL). Writes PEFT checkpoints, adapter/,",
+        "training.csv and merged/ to --out."})
 public final class TuneCommand implements Callable<Integer> {
   @Option(names = "--base", required = true, description = "Base model folder (config.json + safetensors + tokenizer).")
   Path base;
@@ -46,7 +47,7 @@ public final class TuneCommand implements Callable<Integer> {
   int batch;
 
   @Option(names = "--schedule", defaultValue = "constant", description = "constant (Resa's code) or cosine (the paper).")
-  String schedule;
+  SaeTuning.Schedule schedule;
 
   @Mixin LoraOptions lora;
 
@@ -68,7 +69,7 @@ public final class TuneCommand implements Callable<Integer> {
       Tokenizer tok = TuningInputs.tokenizer(base);
       List<int[]> chunks = text.chunks(tok);
       SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
-          .withSchedule(SaeTuning.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)), 0)
+          .withSchedule(schedule, 0)
           .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
         System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,

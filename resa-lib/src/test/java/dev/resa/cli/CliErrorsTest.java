@@ -37,17 +37,6 @@ class CliErrorsTest {
   static Path text; // a valid training text, one document per line
   static Path problems; // a valid problem/answer JSONL
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter(), err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @BeforeAll
   static void fixtures() throws IOException {
     System.setProperty("resa.progress.off", "true");
@@ -94,7 +83,7 @@ class CliErrorsTest {
    * line followed by a stack trace ({@code trace}) or the usage help.
    */
   private static void assertOneLineError(int code, boolean trace, List<String> args, String... named) {
-    Run r = run(args.toArray(String[]::new));
+    CliRun r = CliRun.of(args.toArray(String[]::new));
     String err = r.err().strip();
     assertEquals(code, r.code(), "exit code; stderr: " + r.err());
     assertFalse(err.contains("\n"), "more than one line on stderr:\n" + r.err());
@@ -105,7 +94,7 @@ class CliErrorsTest {
 
     List<String> verbose = new ArrayList<>(args);
     verbose.add(CliErrors.VERBOSE);
-    Run v = run(verbose.toArray(String[]::new));
+    CliRun v = CliRun.of(verbose.toArray(String[]::new));
     assertEquals(code, v.code(), v.err());
     List<String> lines = v.err().lines().toList();
     assertEquals(err, lines.get(0), "--verbose keeps the one-line message first");
@@ -224,5 +213,29 @@ class CliErrorsTest {
     assertOneLineError(2, false, args("train-sae", "--optimizer", "sgd", "--model", base.toString(), "--hook", "layers.0",
         "--data", problems.toString(), "--out", tmp.resolve("x").toString()), "--optimizer", "'sgd'", "SIGNUM", "ADAM");
     assertOneLineError(2, false, args("bench", "lm", "--no-such-option"), "--no-such-option");
+    assertOneLineError(2, false, args("tune", "--schedule", "linear", "--base", base.toString(), "--sae", tmp.toString(), "--layer", "0",
+        "--data", text.toString(), "--out", tmp.resolve("y").toString()), "--schedule", "'linear'", "CONSTANT", "COSINE");
+  }
+
+  @Test
+  void fileSystemErrorsNameTheFileAndWhatIsWrong() {
+    assertEquals("/data/x.jsonl: no such file or directory", CliErrors.message(new java.nio.file.NoSuchFileException("/data/x.jsonl")));
+    assertEquals("/out: permission denied",
+        CliErrors.message(new java.io.UncheckedIOException(new java.nio.file.AccessDeniedException("/out"))));
+    assertEquals("f.jsonl:2: not a JSON object: Unterminated string at line 1 column 15 path $.text",
+        CliErrors.oneLine("f.jsonl:2: not a JSON object: com.google.gson.stream.MalformedJsonException: Unterminated string at line 1"
+            + " column 15 path $.text\nSee https://github.com/google/gson/blob/main/Troubleshooting.md#malformed-json"));
+  }
+
+  @Test
+  void aBugIsNamedAsOneAndKeepsItsStackTraceWithoutVerbose() {
+    var cl = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cl.setErr(new PrintWriter(err));
+    int code = new CliErrors().handleExecutionException(new NullPointerException("boom"), cl.getSubcommands().get("merge"), null);
+    assertEquals(1, code);
+    List<String> lines = err.toString().lines().toList();
+    assertEquals("resa merge: internal error (a bug), java.lang.NullPointerException: boom", lines.get(0));
+    assertTrue(lines.get(2).startsWith("\tat "), err.toString());
   }
 }

@@ -13,8 +13,6 @@ import dev.resa.model.HfCheckpoint;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
 import dev.resa.tokenizer.CharTokenizer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,17 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code generate --model DIR --tokenizer char.json} on a saved random model, and its error paths. */
 class GenerateCommandTest {
   @TempDir Path tmp;
-
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter(), err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @Test
   void samplesFromASavedHfFolderWithACharTokenizer() throws Exception {
@@ -49,13 +36,13 @@ class GenerateCommandTest {
     }
     String[] args = {"generate", "--model", tmp.resolve("model").toString(), "--tokenizer", tmp.resolve("char.json").toString(),
         "--prompt", "abc", "--max-new-tokens", "12", "--temperature", "1", "--top-p", "1", "--seed", "5"};
-    Run a = run(args);
+    CliRun a = CliRun.of(args);
     assertEquals(0, a.code(), a.err());
     assertTrue(a.out().startsWith("abc"), a.out());
     assertTrue(a.out().strip().length() > 3, "nothing generated: " + a.out());
-    assertEquals(a.out(), run(args).out(), "same seed, same text");
+    assertEquals(a.out(), CliRun.of(args).out(), "same seed, same text");
     args[args.length - 1] = "6";
-    assertNotEquals(a.out(), run(args).out(), "another seed should give other text");
+    assertNotEquals(a.out(), CliRun.of(args).out(), "another seed should give other text");
   }
 
   @Test
@@ -66,10 +53,10 @@ class GenerateCommandTest {
         HfCheckpoint.save(model, tmp.resolve("model"));
       }
     }
-    Run r = run("generate", "--model", tmp.resolve("model").toString(), "--prompt", "x");
+    CliRun r = CliRun.of("generate", "--model", tmp.resolve("model").toString(), "--prompt", "x");
     assertNotEquals(0, r.code());
     assertTrue(r.err().contains("--tokenizer is required"), r.err());
-    Run none = run("generate", "--prompt", "x");
+    CliRun none = CliRun.of("generate", "--prompt", "x");
     assertNotEquals(0, none.code());
     assertTrue(none.err().contains("--model") && none.err().contains("--llama2c"), none.err());
   }

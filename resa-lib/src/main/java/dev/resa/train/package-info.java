@@ -1,0 +1,7 @@
+/**
+ * Training machinery shared by the stages of <b>model → activations → sae → tuning → eval</b>: AdamW as PyTorch
+ * implements it, gradient clipping, losses, learning-rate schedules, the training-log table, progress displays that
+ * can be interrupted ({@link dev.resa.train.Progress}), and {@link dev.resa.train.LmTrainer}, which trains a small
+ * decoder from scratch (the miniature's base model, {@code ./resa train-lm}).
+ */
+package dev.resa.train;
