@@ -7,6 +7,7 @@ import dev.resa.model.HfCheckpoint;
 import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
+import dev.resa.tuning.LoraTrainer;
 import dev.resa.tuning.SaeTuning;
 import dev.resa.tuning.Splice;
 import java.nio.file.Path;
@@ -53,6 +54,9 @@ public final class TuneCommand implements Callable<Integer> {
   @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
   int saveEvery;
 
+  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
+  boolean resume;
+
   @Option(names = "--naive", description = "Run the whole model for the student and adapt all layers (default: prefix shortcut).")
   boolean naive;
 
@@ -68,13 +72,14 @@ public final class TuneCommand implements Callable<Integer> {
       Tokenizer tok = TuningInputs.tokenizer(base);
       List<int[]> chunks = text.chunks(tok);
       SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
-          .withSchedule(SaeTuning.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)), 0)
+          .withSchedule(LoraTrainer.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)), 0)
           .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
+      cfg = cfg.withTrain(cfg.train().withResume(resume));
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
         System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,
             layer, tuning.adapter().parameterCount(), tuning.adapter().modules().size());
-        SaeTuning.Result r = tuning.train(chunks);
-        System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstKl(), r.lastKl(), r.adapterDir());
+        LoraTrainer.Result r = tuning.train(chunks);
+        System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstLoss(), r.lastLoss(), r.adapterDir());
         if (!noMerge) {
           Path merged = out.resolve("merged");
           tuning.saveMerged(merged);
