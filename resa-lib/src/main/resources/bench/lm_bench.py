@@ -96,37 +96,50 @@ def main():
         opt.step()
         return loss.item()
 
-    for _ in range(c["warmup_steps"]):
-        train_step()
-    times, cpu = [], []
-    for _ in range(c["train_steps"]):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        train_step()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    step_s = sorted(times)[len(times) // 2]
-    step_cpu_s = sorted(cpu)[len(cpu) // 2]
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    if c.get("train", True):
+        for _ in range(c["warmup_steps"]):
+            train_step()
+        times, cpu = [], []
+        for _ in range(c["train_steps"]):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            train_step()
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        step_s = sorted(times)[len(times) // 2]
+        result.update(train_step_s=step_s, train_tokens_per_s=b * t / step_s,
+                      train_step_cpu_s=sorted(cpu)[len(cpu) // 2])
+    if c.get("decode", True):
+        for rows in c.get("gen_batches", [1]):
+            decode(model, c, rows, 64, 0)  # warm-up, untimed
+            per_token, cpu_at = decode(model, c, rows, c["gen_to"], 1)
+            result["gen_%d" % rows] = {"token_s": per_token, "cpu_at_s": cpu_at}
+    print(json.dumps(result))
 
-    # Decoding with a preallocated KV cache, batch 1: prefill `gen_prompt` tokens, then one token per step.
+
+def decode(model, c, rows, to, seed):
+    """Greedy decoding with a preallocated KV cache: prefill `gen_prompt` tokens per row, then one token per row per
+    step until context `to`; returns wall seconds per step and the process CPU clock before each step and after the
+    last. Each step reads the chosen tokens back to Python, as a generator must."""
     e = c["hidden"] // c["heads"]
     cap = c["gen_to"]
     per_token, cpu_at = [], []
+    torch.manual_seed(seed)
     with torch.no_grad():
-        cache = [(torch.zeros(1, c["kv_heads"], cap, e), torch.zeros(1, c["kv_heads"], cap, e)) for _ in model.layers]
-        prompt = torch.randint(0, c["vocab"], (1, c["gen_prompt"]))
+        cache = [(torch.zeros(rows, c["kv_heads"], cap, e), torch.zeros(rows, c["kv_heads"], cap, e)) for _ in model.layers]
+        prompt = torch.randint(0, c["vocab"], (rows, c["gen_prompt"]))
         logits = model(prompt, cache, 0)
         nxt = logits[:, -1].argmax(-1, keepdim=True)
-        for pos in range(c["gen_prompt"], cap):
+        nxt.tolist()
+        for pos in range(c["gen_prompt"], to):
             start = time.perf_counter()
             cpu_at.append(time.process_time())
             logits = model(nxt, cache, pos)
             nxt = logits[:, -1].argmax(-1, keepdim=True)
-            nxt.item()
+            nxt.tolist()
             per_token.append(time.perf_counter() - start)
         cpu_at.append(time.process_time())
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "train_step_s": step_s, "train_tokens_per_s": b * t / step_s, "train_step_cpu_s": step_cpu_s,
-                      "gen_token_s": per_token, "gen_cpu_at_s": cpu_at}))
+    return per_token, cpu_at
 
 
 if __name__ == "__main__":

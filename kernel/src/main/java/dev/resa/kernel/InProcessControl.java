@@ -30,6 +30,11 @@ final class InProcessControl extends DirectExecutionControl {
   private final Map<String, Object> results = new ConcurrentHashMap<>();
   private final AtomicLong keys = new AtomicLong();
   private final AtomicReference<Future<?>> running = new AtomicReference<>();
+  /** The thread running the current snippet, while it runs (what an interrupt may have to stop). */
+  private final AtomicReference<Run> runner = new AtomicReference<>();
+
+  /** One snippet's run on one thread (a new object per run, so a pooled thread's next run is never mistaken for it). */
+  private record Run(Thread thread) {}
   private volatile Throwable lastThrown;
   /** Set by an interrupt; makes every later snippet of the same cell stop before it starts. */
   private volatile boolean interrupted;
@@ -48,7 +53,15 @@ final class InProcessControl extends DirectExecutionControl {
   @Override
   protected String invoke(Method doit) throws Exception {
     if (interrupted) throw new InvocationTargetException(lastThrown = new CellInterrupted());
-    Future<Object> f = workers.submit(() -> doit.invoke(null));
+    Future<Object> f = workers.submit(() -> {
+      Run me = new Run(Thread.currentThread());
+      runner.set(me);
+      try {
+        return doit.invoke(null);
+      } finally {
+        runner.compareAndSet(me, null);
+      }
+    });
     running.set(f);
     if (interrupted) f.cancel(true); // an interrupt that raced with the submit
     try {
@@ -84,11 +97,48 @@ final class InProcessControl extends DirectExecutionControl {
     return t;
   }
 
-  /** Interrupts the running snippet's thread and returns control to the kernel at once. */
+  /**
+   * Interrupts the running snippet's thread and returns control to the kernel at once. Code that ignores the
+   * interrupt ({@code while (true) {}}) would keep burning a core, so a watchdog stops the thread if it is still in
+   * that snippet after {@link #STOP_GRACE_MS}.
+   */
   void interrupt() {
     interrupted = true;
+    Run run = runner.get();
     Future<?> f = running.get();
     if (f != null) f.cancel(true);
+    if (run != null) stopLater(run);
+  }
+
+  /** How long interrupted code gets to end by itself before its thread is stopped (ms). */
+  static final long STOP_GRACE_MS = 500;
+
+  /**
+   * Stops {@code run}'s thread with {@link Thread#stop()} while it still runs the interrupted snippet. Thread.stop is deprecated
+   * because the stopped code may leave objects half-updated; here it only hits notebook code the user asked to stop,
+   * and it is the one way the JVM offers to end a loop that never checks for interrupts (it still works on JDK 17-19;
+   * JDK 20+ throws UnsupportedOperationException, and then the thread keeps running, as before). Code that catches
+   * ThreadDeath and loops on is stopped again, a few times.
+   */
+  @SuppressWarnings({"deprecation", "removal"})
+  private void stopLater(Run run) {
+    Thread watchdog = new Thread(() -> {
+      try {
+        for (int attempt = 0; attempt < 20; attempt++) {
+          Thread.sleep(attempt == 0 ? STOP_GRACE_MS : 100);
+          if (runner.get() != run) return; // the snippet ended
+          try {
+            run.thread().stop();
+          } catch (UnsupportedOperationException e) {
+            return;
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "resa-interrupt-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
   }
 
   /** True once the current cell was interrupted. */

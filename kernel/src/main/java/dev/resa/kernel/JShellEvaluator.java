@@ -276,11 +276,22 @@ public final class JShellEvaluator implements AutoCloseable {
         .map(SourceCodeAnalysis.Suggestion::continuation).distinct().toList();
   }
 
-  /** Signatures (and Javadoc, when available) of what is at {@code cursor}. */
-  public List<String> documentation(String code, int cursor, boolean detail) {
-    return shell.sourceCodeAnalysis().documentation(code, cursor, detail).stream()
-        .map(d -> d.javadoc() == null || d.javadoc().isBlank() ? d.signature() : d.signature() + "\n\n" + d.javadoc())
-        .toList();
+  /** One signature at the cursor and its raw Javadoc (null when no sources were found). */
+  public record Doc(String signature, String javadoc) {}
+
+  /** Signatures and Javadoc of what is at {@code cursor} (or of the call it is inside). */
+  public List<Doc> documentation(String code, int cursor, boolean detail) {
+    DocSources.install();
+    SourceCodeAnalysis analysis = shell.sourceCodeAnalysis();
+    List<SourceCodeAnalysis.Documentation> docs = analysis.documentation(code, cursor, true);
+    if (docs.isEmpty()) { // on a method name without its '(' yet (Math.ma|x): ask as if the call were open
+      int end = cursor;
+      while (end < code.length() && Character.isJavaIdentifierPart(code.charAt(end))) end++;
+      if (end > 0 && Character.isJavaIdentifierPart(code.charAt(end - 1))) {
+        docs = analysis.documentation(code.substring(0, end) + "(", end + 1, true);
+      }
+    }
+    return docs.stream().map(d -> new Doc(d.signature(), d.javadoc())).toList();
   }
 
   /** JShell's view of whether {@code code} is a complete input. */

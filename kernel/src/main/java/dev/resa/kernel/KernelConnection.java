@@ -8,6 +8,7 @@ import org.dflib.jjava.jupyter.channels.ShellHandler;
 import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
 import org.dflib.jjava.jupyter.kernel.KernelConnectionProperties;
 import org.dflib.jjava.jupyter.messages.Message;
+import org.dflib.jjava.jupyter.messages.MessageType;
 import org.dflib.jjava.jupyter.messages.publish.PublishStatus;
 import org.zeromq.ZMQ;
 
@@ -24,6 +25,8 @@ final class KernelConnection extends JupyterConnection {
   private final ShellSocket shellSocket;
   private final ShellSocket controlSocket;
   private boolean connected;
+  /** Set by the kernel after a failed cell with stop_on_error; the shell loop then aborts what is queued. */
+  private volatile boolean abortQueued;
 
   KernelConnection(KernelConnectionProperties props) throws NoSuchAlgorithmException, InvalidKeyException {
     super(props);
@@ -45,6 +48,17 @@ final class KernelConnection extends JupyterConnection {
     connected = true;
   }
 
+  /** After the current request: answer every execute_request already queued with status "aborted" (as ipykernel). */
+  void abortQueuedExecutes() {
+    abortQueued = true;
+  }
+
+  private boolean takeAbort() {
+    boolean a = abortQueued;
+    abortQueued = false;
+    return a;
+  }
+
   @Override
   public void close() {
     shellSocket.close();
@@ -64,6 +78,11 @@ final class KernelConnection extends JupyterConnection {
   static final class ShellSocket extends ShellChannel {
     /** How long one wait lasts before the thread checks whether it should stop (ms); not a latency. */
     private static final long WAIT_MS = 100;
+    /**
+     * After a failed cell, how long the queue must stay empty before aborting ends (ms): requests of one Run All that
+     * are still in flight are aborted too (ipykernel's stop_on_error_timeout plays this role).
+     */
+    private static final long ABORT_QUIET_MS = 50;
 
     private final boolean isControl;
     private final JupyterConnection connection;
@@ -100,9 +119,31 @@ final class KernelConnection extends JupyterConnection {
             continue;
           }
           handle(message);
+          if (!isControl && connection instanceof KernelConnection k && k.takeAbort()) abortQueued(poller);
         }
       } finally {
         poller.close();
+      }
+    }
+
+    /** Replies "aborted" to queued execute requests until none arrives for {@link #ABORT_QUIET_MS}; serves the rest. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void abortQueued(ZMQ.Poller poller) {
+      while (running && poller.poll(ABORT_QUIET_MS) > 0) {
+        Message message;
+        try {
+          message = readMessage();
+        } catch (RuntimeException e) {
+          continue;
+        }
+        if (message.getHeader().getType() != MessageType.EXECUTE_REQUEST) {
+          handle(message);
+          continue;
+        }
+        ShellReplyEnvironment env = connection.prepareReplyEnv(this, message);
+        env.setBusyDeferIdle();
+        env.reply(new Replies.Aborted());
+        env.resolveDeferrals();
       }
     }
 

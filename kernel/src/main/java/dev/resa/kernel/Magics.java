@@ -18,15 +18,23 @@ import java.util.Locale;
  *   <li>{@code %classpath <jar|dir|dir/*|glob> ...}: make jars or class folders visible to later code.
  *   <li>{@code %load <file.jsh>}: run a file of Java snippets (magics allowed) as if it were this cell.
  *   <li>{@code %time <code>}: run the rest of the line and print its wall time; {@code %%time} does the whole cell.
+ *   <li>{@code %maven group:artifact:version ...}: resolve artifacts and their runtime dependencies through Maven
+ *       Resolver ({@link MavenDependencies}) and add the jars; {@code %mavenRepo id url} adds a repository.
  * </ul>
  */
 final class Magics {
   private final JShellEvaluator evaluator;
   private final Path workingDir;
+  private final MavenDependencies maven;
 
   Magics(JShellEvaluator evaluator, Path workingDir) {
+    this(evaluator, workingDir, new MavenDependencies());
+  }
+
+  Magics(JShellEvaluator evaluator, Path workingDir, MavenDependencies maven) {
     this.evaluator = evaluator;
     this.workingDir = workingDir;
+    this.maven = maven;
   }
 
   /** Runs a cell; returns the value of its last expression. */
@@ -97,12 +105,42 @@ final class Magics {
         }
         return run(source, file.getFileName().toString(), 1, depth + 1);
       }
+      case "maven" -> {
+        if (args.isEmpty()) throw magicError("%maven needs coordinates, e.g. %maven org.apache.commons:commons-lang3:3.17.0");
+        for (String coordinate : args.split("\\s+")) addMaven(coordinate);
+        return null;
+      }
+      case "mavenrepo" -> {
+        String[] idUrl = args.split("\\s+");
+        if (idUrl.length != 2) throw magicError("%mavenRepo needs an id and a URL, e.g. %mavenRepo mine https://example.org/maven2");
+        try {
+          maven.addRepository(idUrl[0], idUrl[1]);
+        } catch (IllegalArgumentException e) {
+          throw magicError("%mavenRepo: " + e.getMessage());
+        }
+        System.out.println("Added Maven repository " + idUrl[0] + ": " + idUrl[1]);
+        return null;
+      }
       case "time" -> {
         if (args.isEmpty()) throw magicError("%time needs code, e.g. %time model.forward(x)");
         return timed(() -> evaluator.evalCell(args, label, line));
       }
       default -> throw magicError("unknown magic %" + name + " at " + label + " line " + line
-          + " (known: %classpath, %load, %time, %%time)");
+          + " (known: %classpath, %maven, %mavenRepo, %load, %time, %%time)");
+    }
+  }
+
+  private void addMaven(String coordinate) {
+    List<MavenDependencies.Resolved> jars;
+    try {
+      jars = maven.resolve(coordinate);
+    } catch (RuntimeException e) {
+      throw magicError(e.getMessage());
+    }
+    evaluator.addToClasspath(jars.stream().map(r -> r.jar().toString()).toList());
+    for (MavenDependencies.Resolved r : jars) {
+      String from = r.from().equals("local") ? "local cache ~/.m2" : "downloaded from " + r.from();
+      System.out.println("Added " + r.coordinate() + " (" + from + ")");
     }
   }
 

@@ -32,6 +32,21 @@ public final class Notebook {
     k.getIO().display.updateDisplay(displayId, new DisplayData(Displays.render(value, k.getRenderer())));
   }
 
+  /** Markdown, rendered as such (a report, a verdict); its plain-text form is the Markdown source. */
+  public static MimeBundle markdown(String markdown) {
+    return MimeBundle.text(markdown).with("text/markdown", markdown);
+  }
+
+  /** Clears this cell's output now (e.g. before redrawing a figure in a loop). */
+  public static void clearOutput() {
+    ResaKernel.requireCurrent().clearOutput(false);
+  }
+
+  /** Clears this cell's output when the next output arrives (no flicker between frames). */
+  public static void clearOutput(boolean wait) {
+    ResaKernel.requireCurrent().clearOutput(wait);
+  }
+
   /** Raw HTML, rendered as such. */
   public static MimeBundle html(String html) {
     return MimeBundle.html(html, html.replaceAll("<[^>]*>", ""));

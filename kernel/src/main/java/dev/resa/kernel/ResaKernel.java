@@ -16,6 +16,16 @@ import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.Renderer;
 import org.dflib.jjava.jupyter.kernel.util.StringStyler;
 import org.dflib.jjava.jupyter.kernel.util.TextColor;
+import org.dflib.jjava.jupyter.channels.JupyterConnection;
+import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
+import org.dflib.jjava.jupyter.messages.Header;
+import org.dflib.jjava.jupyter.messages.Message;
+import org.dflib.jjava.jupyter.messages.MessageType;
+import org.dflib.jjava.jupyter.messages.publish.PublishClearOutput;
+import org.dflib.jjava.jupyter.messages.request.CommInfoRequest;
+import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
+import org.dflib.jjava.jupyter.messages.request.HistoryRequest;
+import org.dflib.jjava.jupyter.messages.request.KernelInfoRequest;
 
 /**
  * The Resa Java kernel: jjava-jupyter speaks the Jupyter protocol, {@link JShellEvaluator} runs cells in this JVM,
@@ -31,12 +41,27 @@ public final class ResaKernel extends BaseKernel {
   private volatile boolean executing;
   /** {@link System#nanoTime()} when the last cell ended; {@link Long#MAX_VALUE} while one runs and before the first. */
   private volatile long lastCellEnd = Long.MAX_VALUE;
+  private final CellHistory history;
+  /** The request the running cell answers (for clear_output); null between cells. */
+  private volatile ShellReplyEnvironment cellEnv;
+  /** Set when the last cell failed; read after its execute_reply for {@code stop_on_error}. */
+  private volatile boolean lastCellFailed;
+  /** text/plain of the last cell's result, for the history. */
+  private volatile String lastOutput;
+  private KernelConnection connection;
+  /** Repositories added with %mavenRepo stay for the session. */
+  private final MavenDependencies maven = new MavenDependencies();
 
   public ResaKernel() {
+    this(CellHistory.defaultFile());
+  }
+
+  ResaKernel(java.nio.file.Path historyFile) {
     super("resa-java", "0.1.0", languageInfo(), List.of(new HelpLink("Resa for Java", "https://arxiv.org/abs/2506.09967")),
         null, new JupyterIO(StandardCharsets.UTF_8), new CommManager(), new Renderer(), null, null, false,
         new StringStyler.Builder().addPrimaryStyle(TextColor.BOLD_RESET_FG).addSecondaryStyle(TextColor.RESET_FG)
             .addHighlightStyle(TextColor.BOLD_RED_FG).build());
+    history = new CellHistory(historyFile);
     evaluator = CompletableFuture.supplyAsync(JShellEvaluator::new, r -> {
       Thread t = new Thread(r, "resa-jshell-init");
       t.setDaemon(true);
@@ -46,6 +71,12 @@ public final class ResaKernel extends BaseKernel {
 
   private static LanguageInfo languageInfo() {
     return new LanguageInfo("java", Runtime.version().toString(), "text/x-java", ".jshell", "java", "text/x-java", null);
+  }
+
+  @Override
+  public String getBanner() {
+    return "Resa Java kernel " + version + " (JShell on Java " + Runtime.version() + ", resa-lib on the classpath)\n"
+        + "Magics: %maven g:a:v, %mavenRepo id url, %classpath, %load, %time, %%time. Shift-Tab shows Javadoc.";
   }
 
   /** The running kernel, or null outside a notebook. */
@@ -93,7 +124,7 @@ public final class ResaKernel extends BaseKernel {
       JShellEvaluator ev = evaluator();
       executing = true;
       ev.startCell();
-      Object value = new Magics(ev, Path.of("").toAbsolutePath()).run(source, "cell " + (executionCount.get() - 1));
+      Object value = new Magics(ev, Path.of("").toAbsolutePath(), maven).run(source, "cell " + (executionCount.get() - 1));
       return value == null ? null : Displays.render(value, getRenderer());
     } finally {
       executing = false;
@@ -103,17 +134,88 @@ public final class ResaKernel extends BaseKernel {
 
   @Override
   public DisplayData eval(String source) {
-    return (DisplayData) evalRaw(source);
+    lastCellFailed = true;
+    lastOutput = null;
+    DisplayData d = (DisplayData) evalRaw(source);
+    lastCellFailed = false;
+    if (d != null && d.getData(org.dflib.jjava.jupyter.kernel.display.mime.MIMEType.TEXT_PLAIN) instanceof String text) lastOutput = text;
+    return d;
+  }
+
+  /** Also answers comm_info_request (jjava leaves it unanswered) and remembers the connection for aborts. */
+  @Override
+  public void becomeHandlerForConnection(JupyterConnection connection) {
+    super.becomeHandlerForConnection(connection);
+    if (connection instanceof KernelConnection k) this.connection = k;
+    connection.setHandler(MessageType.COMM_INFO_REQUEST, this::handleCommInfoRequest);
+  }
+
+  /**
+   * Runs the cell as jjava does, records it in the history, and after a failure with {@code stop_on_error} (what
+   * Run All sends) has the connection abort the execute requests already queued behind it, as ipykernel does.
+   */
+  @Override
+  protected void handleExecuteRequest(ShellReplyEnvironment env, Message<ExecuteRequest> message) {
+    ExecuteRequest request = message.getContent();
+    int line = executionCount.get();
+    cellEnv = env;
+    try {
+      super.handleExecuteRequest(env, message);
+    } finally {
+      cellEnv = null;
+    }
+    if (request.shouldStoreHistory() && !request.isSilent()) {
+      history.add(line, request.getCode(), lastCellFailed ? null : lastOutput);
+    }
+    if (lastCellFailed && request.shouldStopOnError() && connection != null) connection.abortQueuedExecutes();
+  }
+
+  /** Clears the running cell's output now, or (with {@code wait}) just before its next output appears. */
+  void clearOutput(boolean wait) {
+    ShellReplyEnvironment env = cellEnv;
+    if (env == null) throw new IllegalStateException("clearOutput() only works while a notebook cell runs");
+    env.publish(wait ? PublishClearOutput.BEFORE_NEXT_OUTPUT : PublishClearOutput.NOW);
+  }
+
+  @Override
+  protected void handleKernelInfoRequest(ShellReplyEnvironment env, Message<KernelInfoRequest> message) {
+    env.setBusyDeferIdle();
+    env.reply(new Replies.KernelInfo(Header.PROTOCOL_VERISON, name, version, getLanguageInfo(), getBanner(),
+        getHelpLinks()));
+  }
+
+  @Override
+  protected void handleHistoryRequest(ShellReplyEnvironment env, Message<HistoryRequest> message) {
+    env.setBusyDeferIdle();
+    HistoryRequest r = message.getContent();
+    List<CellHistory.Entry> entries = List.of();
+    if (r instanceof HistoryRequest.Tail t) entries = history.tail(t.getMaxReturnLength());
+    if (r instanceof HistoryRequest.Range g) entries = history.range(g.getSessionIndex(), g.getStart(), g.getStop());
+    if (r instanceof HistoryRequest.Search s) {
+      entries = history.search(s.getPattern(), s.getMaxReturnLength(), s.filterUnique());
+    }
+    List<List<Object>> rows = new ArrayList<>();
+    for (CellHistory.Entry e : entries) {
+      List<Object> row = new ArrayList<>(List.of(e.session(), e.line()));
+      row.add(r.includeOutput() ? java.util.Arrays.asList(e.input(), e.output()) : e.input());
+      rows.add(row);
+    }
+    env.reply(new Replies.History(rows));
+  }
+
+  private void handleCommInfoRequest(ShellReplyEnvironment env, Message<CommInfoRequest> message) {
+    env.setBusyDeferIdle();
+    env.reply(new Replies.CommInfo(java.util.Map.of())); // this kernel opens no comms
   }
 
   @Override
   public List<String> formatError(Throwable e) {
     if (e instanceof CellError c) {
+      // the message once: the report's first line (which states it, with the line number) is the headline
+      List<String> report = c.report().isEmpty() ? List.of(c.getMessage()) : c.report();
       List<String> lines = new ArrayList<>();
-      lines.add(errorStyler.highlight(c.getClass().getSimpleName() + ": " + c.getMessage()));
-      if (!(c.report().size() == 1 && c.report().get(0).equals(c.getMessage()))) {
-        c.report().forEach(l -> lines.add(errorStyler.secondary(l)));
-      }
+      lines.add(errorStyler.highlight(c.getClass().getSimpleName() + ": " + report.get(0)));
+      report.subList(1, report.size()).forEach(l -> lines.add(errorStyler.secondary(l)));
       return lines;
     }
     return super.formatError(e);
@@ -126,8 +228,22 @@ public final class ResaKernel extends BaseKernel {
 
   @Override
   public DisplayData inspect(String code, int at, boolean extraDetail) {
-    List<String> docs = evaluator().documentation(code, at, extraDetail);
-    return docs.isEmpty() ? null : new DisplayData(String.join("\n\n", docs));
+    List<JShellEvaluator.Doc> docs = evaluator().documentation(code, at, extraDetail);
+    if (docs.isEmpty()) return null;
+    // several overloads: the summary of each; Shift-Tab twice (detail) adds parameters, returns and throws
+    StringBuilder plain = new StringBuilder();
+    StringBuilder markdown = new StringBuilder();
+    for (JShellEvaluator.Doc d : docs) {
+      if (plain.length() > 0) {
+        plain.append("\n\n");
+        markdown.append("\n---\n\n");
+      }
+      plain.append(Javadoc.plain(d.signature(), d.javadoc(), extraDetail));
+      markdown.append(Javadoc.markdown(d.signature(), d.javadoc(), extraDetail));
+    }
+    DisplayData data = new DisplayData(plain.toString());
+    data.putMarkdown(markdown.toString());
+    return data;
   }
 
   @Override

@@ -9,8 +9,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.resa.cli.KernelSpec;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,19 +57,9 @@ class NotebookExecutionTest {
             + "python3-ipykernel (or pass -Dresa.skipNotebooks=true to skip explicitly)");
     requireTool(List.of(chromium(), "--version"),
         "chromium is missing: apt-get install chromium (or pass -Dresa.skipNotebooks=true to skip explicitly)");
-    Path kernelJar = Path.of(System.getProperty("resa.kernelJar"));
-    assertTrue(Files.isRegularFile(kernelJar), "kernel jar not built: " + kernelJar);
-    List<String> classpath = new ArrayList<>();
-    classpath.add(kernelJar.toString());
-    String libs = Files.readString(Path.of(System.getProperty("resa.libClasspathFile"))).strip();
-    for (String e : libs.split(File.pathSeparator)) if (!e.isBlank()) classpath.add(e);
-
     work = Files.createTempDirectory("resa-notebooks");
     jupyterData = work.resolve("share/jupyter");
-    KernelSpec spec = new KernelSpec(KERNEL, "Java (Resa, test)",
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        KernelSpec.DEFAULT_JVM_OPTIONS, classpath, KernelSpec.env(Map.of("RESA_CI", "1")));
-    spec.install(jupyterData);
+    TestKernelSpec.install(KERNEL, jupyterData);
     Files.createDirectories(artifacts);
   }
 
@@ -185,6 +173,7 @@ class NotebookExecutionTest {
     env.put("JUPYTER_PATH", jupyterData.toString());
     env.put("JUPYTER_CONFIG_DIR", work.resolve("config").toString());
     env.put("JUPYTER_RUNTIME_DIR", work.resolve("runtime").toString());
+    env.put("JUPYTER_DATA_DIR", work.resolve("data").toString()); // the kernel's input history goes there
     env.put("RESA_CI", "1");
     env.put("PYDEVD_DISABLE_FILE_VALIDATION", "1");
     Process p = pb.start();

@@ -9,7 +9,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
-import dev.resa.model.KvCache;
+import dev.resa.model.Generator;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
 import dev.resa.train.LmTrainer;
@@ -23,13 +23,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./resa bench lm}: (a) training-step tokens/s and (b) KV-cache decoding time per token of
- * {@link DecoderLM}, next to a PyTorch eager implementation of the same architecture
+ * {@code ./resa bench lm}: (a) training-step tokens/s and (b) KV-cache greedy decoding time per step of
+ * {@link DecoderLM} at batch 1 and batch {@code --gen-batch}, next to a PyTorch eager implementation of the same architecture
  * ({@code resources/bench/lm_bench.py}, run with Debian's {@code python3-torch}); (c) resident memory over a long
  * training run.
  */
@@ -50,6 +51,9 @@ public final class BenchLmCommand implements Callable<Integer> {
   @Option(names = "--gen-prompt", defaultValue = "32", description = "Prompt tokens before decoding (default: ${DEFAULT-VALUE}).") int genPrompt;
   @Option(names = "--gen-to", defaultValue = "512", description = "Decode until this context length (default: ${DEFAULT-VALUE}).") int genTo;
   @Option(names = "--memory-steps", defaultValue = "2000", description = "Training steps of the RSS check, 0 to skip (default: ${DEFAULT-VALUE}).") int memorySteps;
+  @Option(names = "--gen-batch", defaultValue = "16", description = "Prompts of the batched-decode line (default: ${DEFAULT-VALUE}).") int genBatch;
+  @Option(names = "--parts", split = ",", defaultValue = "a,b,c",
+      description = "Parts to run: a (train step), b (decoding), c (memory) (default: ${DEFAULT-VALUE}).") List<String> parts;
   @Option(names = "--no-torch", description = "Skip the PyTorch reference.") boolean noTorch;
 
   @Override
@@ -63,29 +67,35 @@ public final class BenchLmCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "bench lm: hidden %d, %d layers, %d heads (%d kv), intermediate %d, vocab %d, %,d parameters; fp32, CPU, %d threads%n",
         hidden, layers, heads, kvHeads, intermediate, vocab, config.parameterCount(), threads);
 
-    double[] javaStepWallCpu = trainStepSeconds(config);
-    double javaStep = javaStepWallCpu[0];
-    double[][] javaGen = decodeSeconds(config);
-    JsonObject torch = reference == null ? null : runTorch(reference);
+    boolean a = parts.contains("a"), b = parts.contains("b");
+    double[] javaStepWallCpu = a ? trainStepSeconds(config) : null;
+    double[][] javaGen = b ? decodeSeconds(config, 1) : null;
+    double[][] javaGenBatch = b ? decodeSeconds(config, genBatch) : null;
+    JsonObject torch = reference == null || !(a || b) ? null : runTorch(reference, a, b);
 
-    double javaTps = batch * seqLen / javaStep;
-    System.out.printf(Locale.ROOT, "%n(a) train step, batch %d x seq %d (forward, cross-entropy, backward, clip, AdamW), median of %d%n", batch, seqLen, trainSteps);
-    System.out.printf(Locale.ROOT, "    resa (libtorch %s)  %8.0f tokens/s  (%.3f s/step wall, %.3f s/step process CPU)%n",
-        ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), javaTps, javaStep, javaStepWallCpu[1]);
-    if (torch != null) {
-      double torchTps = torch.get("train_tokens_per_s").getAsDouble();
-      double torchCpu = torch.get("train_step_cpu_s").getAsDouble();
-      System.out.printf(Locale.ROOT, "    torch %s eager   %8.0f tokens/s  (%.3f s/step wall, %.3f s/step process CPU)%n",
-          torch.get("torch").getAsString(), torchTps, torch.get("train_step_s").getAsDouble(), torchCpu);
-      System.out.printf(Locale.ROOT, "    ratio resa / torch: %.2fx by wall clock, %.2fx by CPU time  (target >= 1.0x)%n",
-          javaTps / torchTps, torchCpu / javaStepWallCpu[1]);
+    if (a) {
+      double javaStep = javaStepWallCpu[0];
+      double javaTps = batch * seqLen / javaStep;
+      System.out.printf(Locale.ROOT, "%n(a) train step, batch %d x seq %d (forward, cross-entropy, backward, clip, AdamW), median of %d%n", batch, seqLen, trainSteps);
+      System.out.printf(Locale.ROOT, "    resa (libtorch %s)  %8.0f tokens/s  (%.3f s/step wall, %.3f s/step process CPU)%n",
+          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), javaTps, javaStep, javaStepWallCpu[1]);
+      if (torch != null) {
+        double torchTps = torch.get("train_tokens_per_s").getAsDouble();
+        double torchCpu = torch.get("train_step_cpu_s").getAsDouble();
+        System.out.printf(Locale.ROOT, "    torch %s eager   %8.0f tokens/s  (%.3f s/step wall, %.3f s/step process CPU)%n",
+            torch.get("torch").getAsString(), torchTps, torch.get("train_step_s").getAsDouble(), torchCpu);
+        System.out.printf(Locale.ROOT, "    ratio resa / torch: %.2fx by wall clock, %.2fx by CPU time  (target >= 1.0x)%n",
+            javaTps / torchTps, torchCpu / javaStepWallCpu[1]);
+      }
     }
 
-    System.out.printf(Locale.ROOT, "%n(b) KV-cache decoding, batch 1, prompt %d, to context %d (median ms/token over 32-token windows)%n", genPrompt, genTo);
-    printDecode("resa ", javaGen[0], javaGen[1]);
-    if (torch != null) printDecode("torch", doubles(torch.getAsJsonArray("gen_token_s")), doubles(torch.getAsJsonArray("gen_cpu_at_s")));
+    if (b) {
+      System.out.printf(Locale.ROOT, "%n(b) KV-cache greedy decoding (resa: Generator.generate; torch: forward + argmax), prompt %d, to context %d (median ms/step over 32-step windows)%n", genPrompt, genTo);
+      decodeLines(1, javaGen, torch == null ? null : torch.getAsJsonObject("gen_1"));
+      decodeLines(genBatch, javaGenBatch, torch == null ? null : torch.getAsJsonObject("gen_" + genBatch));
+    }
 
-    if (memorySteps > 0) memory();
+    if (parts.contains("c") && memorySteps > 0) memory();
     return 0;
   }
 
@@ -118,55 +128,52 @@ public final class BenchLmCommand implements Callable<Integer> {
   }
 
   /**
-   * Wall seconds per decoded token (one entry per context length {@code genPrompt .. genTo-1}) and the process
-   * CPU clock before each token and after the last.
+   * Wall seconds per decode step of {@link Generator#generate} with {@code rows} prompts of {@code genPrompt} random
+   * tokens, greedy, one entry per context length {@code genPrompt .. genTo-1} (the prefill is not timed), and the
+   * process CPU clock before each step and after the last. Steps are timed between the listener calls of row 0.
    */
-  private double[][] decodeSeconds(ModelConfig config) {
+  private double[][] decodeSeconds(ModelConfig config, int rows) {
     Random r = new Random(1);
-    long[] prompt = new long[genPrompt];
-    for (int i = 0; i < genPrompt; i++) prompt[i] = r.nextInt(vocab);
-    double[] secs = new double[genTo - genPrompt];
-    double[] cpuAt = new double[secs.length + 1];
+    List<int[]> prompts = new ArrayList<>();
+    for (int p = 0; p < rows; p++) prompts.add(r.ints(genPrompt, 0, vocab).toArray());
+    int steps = genTo - genPrompt;
+    double[] wallAt = new double[steps + 1], cpuAt = new double[steps + 1];
     try (NDManager m = Djl.newManager(ai.djl.Device.cpu());
-         DecoderLM model = new DecoderLM(config, Weights.random(config, m.newSubManager(), 0, DataType.FLOAT32));
-         KvCache cache = new KvCache(config, m, 1, genTo, DataType.FLOAT32)) {
-      try (KvCache warm = new KvCache(config, m, 1, genPrompt + 16, DataType.FLOAT32)) { // JIT warm-up, untimed
-        for (int i = 0; i < 16; i++) {
-          try (NDManager scope = model.stepScope(warm)) {
-            long[] feed = i == 0 ? prompt : new long[] {0};
-            NDArray tok = scope.create(feed, new Shape(1, feed.length));
-            model.forward(tok, new DecoderLM.Options().cache(warm).lastPositionOnly()).logits().argMax(-1).toLongArray();
-          }
-        }
-      }
-      long next;
-      try (NDManager scope = model.stepScope(cache)) {
-        NDArray logits = model.forward(scope.create(prompt, new Shape(1, genPrompt)), new DecoderLM.Options().cache(cache).lastPositionOnly()).logits();
-        next = logits.argMax(-1).toLongArray()[0];
-      }
-      for (int i = 0; i < secs.length; i++) {
-        long t0 = System.nanoTime();
-        cpuAt[i] = cpuSeconds();
-        try (NDManager scope = model.stepScope(cache)) {
-          NDArray tok = scope.create(new long[] {next}, new Shape(1, 1));
-          NDArray logits = model.forward(tok, new DecoderLM.Options().cache(cache).lastPositionOnly()).logits(); // [1, 1, V]
-          next = logits.argMax(-1).toLongArray()[0];
-        }
-        secs[i] = (System.nanoTime() - t0) / 1e9;
-      }
-      cpuAt[secs.length] = cpuSeconds();
+         DecoderLM model = new DecoderLM(config, Weights.random(config, m.newSubManager(), 0, DataType.FLOAT32))) {
+      Generator gen = new Generator(model);
+      for (int i = 0; i < 3; i++) gen.generate(prompts, Generator.Sampling.greedy(64, Set.of())); // JIT warm-up, untimed
+      int[] seen = {0};
+      gen.generate(prompts, Generator.Sampling.greedy(steps + 1, Set.of()), (row, token) -> {
+        if (row != 0) return;
+        wallAt[seen[0]] = System.nanoTime() / 1e9;
+        cpuAt[seen[0]] = cpuSeconds();
+        seen[0]++;
+      });
+      if (seen[0] != steps + 1) throw new IllegalStateException("decode bench: expected " + (steps + 1) + " tokens, got " + seen[0]);
     }
+    double[] secs = new double[steps];
+    for (int i = 0; i < steps; i++) secs[i] = wallAt[i + 1] - wallAt[i];
     return new double[][] {secs, cpuAt};
   }
 
-  /** Prints decode speed and the growth of per-token time from the first to the last 32-token window. */
-  private void printDecode(String who, double[] secs, double[] cpuAt) {
+  /** The resa and torch lines of one decode batch size, and their ratio. */
+  private void decodeLines(int rows, double[][] java, JsonObject torch) {
+    System.out.printf(Locale.ROOT, "  batch %d:%n", rows);
+    double resa = printDecode("resa ", rows, java[0], java[1]);
+    if (torch == null) return;
+    double ref = printDecode("torch", rows, doubles(torch.getAsJsonArray("token_s")), doubles(torch.getAsJsonArray("cpu_at_s")));
+    System.out.printf(Locale.ROOT, "    ratio resa / torch at batch %d: %.2fx tokens/s  (target >= 1.0x)%n", rows, resa / ref);
+  }
+
+  /** Prints decode speed and the growth of per-step time from the first to the last 32-step window; returns tokens/s. */
+  private double printDecode(String who, int rows, double[] secs, double[] cpuAt) {
     int w = Math.min(32, secs.length / 2), n = secs.length;
     double early = median(Arrays.copyOfRange(secs, 0, w)), late = median(Arrays.copyOfRange(secs, n - w, n));
     double cpuEarly = (cpuAt[w] - cpuAt[0]) / w, cpuLate = (cpuAt[n] - cpuAt[n - w]) / w;
-    double mean = Arrays.stream(secs).average().orElse(0);
-    System.out.printf(Locale.ROOT, "    %s %6.0f tokens/s overall; wall %.2f -> %.2f ms/token (growth %.2fx), CPU %.2f -> %.2f ms/token (growth %.2fx) from context %d to %d (target <= 1.3x)%n",
-        who, 1 / mean, early * 1e3, late * 1e3, late / early, cpuEarly * 1e3, cpuLate * 1e3, cpuLate / cpuEarly, genPrompt, genTo);
+    double tps = rows / Arrays.stream(secs).average().orElse(Double.NaN);
+    System.out.printf(Locale.ROOT, "    %s %7.0f tokens/s overall; wall %.2f -> %.2f ms/step (growth %.2fx), CPU %.2f -> %.2f ms/step (growth %.2fx) from context %d to %d (target <= 1.3x)%n",
+        who, tps, early * 1e3, late * 1e3, late / early, cpuEarly * 1e3, cpuLate * 1e3, cpuLate / cpuEarly, genPrompt, genTo);
+    return tps;
   }
 
   private static double[] doubles(JsonArray a) {
@@ -176,7 +183,7 @@ public final class BenchLmCommand implements Callable<Integer> {
   }
 
   /** Runs {@code resources/bench/lm_bench.py} with this bench's settings as one JSON argument. */
-  private JsonObject runTorch(TorchReference reference) throws IOException, InterruptedException {
+  private JsonObject runTorch(TorchReference reference, boolean train, boolean decode) throws IOException, InterruptedException {
     JsonObject c = new JsonObject();
     c.addProperty("vocab", vocab);
     c.addProperty("hidden", hidden);
@@ -192,6 +199,12 @@ public final class BenchLmCommand implements Callable<Integer> {
     c.addProperty("gen_prompt", genPrompt);
     c.addProperty("gen_to", genTo);
     c.addProperty("threads", threads);
+    c.addProperty("train", train);
+    c.addProperty("decode", decode);
+    JsonArray batches = new JsonArray();
+    batches.add(1);
+    batches.add(genBatch);
+    c.add("gen_batches", batches);
     return reference.run("lm_bench.py", List.of(c.toString()));
   }
 
@@ -230,9 +243,12 @@ public final class BenchLmCommand implements Callable<Integer> {
     }
   }
 
-  /** CPU time of the whole process (all threads, native ones included). */
+  private static final com.sun.management.OperatingSystemMXBean OS =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+  /** CPU time of the whole process (all threads, native ones included); one getrusage-like call, cheap enough per token. */
   private static double cpuSeconds() {
-    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+    return OS.getProcessCpuTime() / 1e9;
   }
 
   private static long rssKb() throws IOException {

@@ -7,6 +7,7 @@ import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.HfCheckpoint;
 import dev.resa.tokenizer.Tokenizer;
+import dev.resa.eval.Problem;
 import dev.resa.tuning.Grpo;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -69,32 +70,38 @@ public final class GrpoCommand implements Callable<Integer> {
       description = "math (the evaluation's extractor + equivalence checker) or exact (exact match of the extracted answer).")
   String reward;
 
+  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
+  int saveEvery;
+
+  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     Djl.init();
-    List<Grpo.Problem> problems = readProblems(data, promptField, answerField);
+    List<Problem> problems = readProblems(data, promptField, answerField);
     try (NDManager root = NDManager.newBaseManager(); DecoderLM model = HfCheckpoint.load(base, root)) {
       Tokenizer tok = TuningInputs.tokenizer(base);
-      Grpo.Config cfg = new Grpo.Config(lora.config(seed), group, prompts,
-          maxNew, temperature, 0.2, beta, 1, lr, 0.01, 1.0, steps, seed);
+      Grpo.Config cfg = Grpo.Config.defaults().withLora(lora.config(seed)).withGroups(prompts, group).withMaxNewTokens(maxNew)
+          .withTemperature(temperature).withKlBeta(beta).withRounds(steps).withSeed(seed).withLr(lr);
+      cfg = cfg.withTrain(cfg.train().withOutput(out, saveEvery, base.toString()).withResume(resume));
       Grpo.Reward fn = switch (reward) {
         case "math" -> Grpo.mathEquivalence();
         case "exact" -> Grpo.exactMatch();
         default -> throw new IllegalArgumentException("--reward must be math or exact, got '" + reward + "'");
       };
       try (Grpo grpo = new Grpo(model, tok, fn, cfg)) {
-        Grpo.Result r = grpo.train(problems);
-        grpo.save(out.resolve("adapter"), base.toString());
-        grpo.log().write().csv(out.resolve("training.csv").toFile());
-        System.out.printf(Locale.ROOT, "GRPO: mean reward first step %.3f, last step %.3f; adapter in %s%n", r.firstReward(), r.lastReward(), out.resolve("adapter"));
+        double[] reward = grpo.train(problems).log().table().doubleColumn("reward").asDoubleArray();
+        System.out.printf(Locale.ROOT, "GRPO: mean reward first step %.3f, last step %.3f; adapter in %s%n", reward[0], reward[reward.length - 1],
+            out.resolve("adapter"));
       }
     }
     return 0;
   }
 
-  static List<Grpo.Problem> readProblems(Path file, String promptField, String answerField) throws IOException {
+  static List<Problem> readProblems(Path file, String promptField, String answerField) throws IOException {
     if (!Files.isRegularFile(file)) throw new IOException("data file not found: " + file);
-    List<Grpo.Problem> out = new ArrayList<>();
+    List<Problem> out = new ArrayList<>();
     List<String> lines = Files.readAllLines(file);
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).isBlank()) continue;
@@ -107,7 +114,7 @@ public final class GrpoCommand implements Callable<Integer> {
       for (String f : List.of(promptField, answerField)) {
         if (!o.has(f) || o.get(f).isJsonNull()) throw new IOException(file + ":" + (i + 1) + ": missing field '" + f + "'");
       }
-      out.add(new Grpo.Problem(o.get(promptField).getAsString(), o.get(answerField).getAsString()));
+      out.add(new Problem("line " + (i + 1), o.get(promptField).getAsString(), List.of(o.get(answerField).getAsString()), List.of(), null));
     }
     if (out.isEmpty()) throw new IOException(file + ": no problems");
     return out;

@@ -70,6 +70,12 @@ public final class TrainSaeCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Output folder.")
   Path out;
 
+  @Option(names = "--checkpoint-every", defaultValue = "0", description = "Steps between trainer checkpoints in --out (0 = none; default: ${DEFAULT-VALUE}).")
+  int checkpointEvery;
+
+  @Option(names = "--resume", description = "Continue from --out/" + SaeTrainer.STATE_FILE + " (same data and options).")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     Djl.init();
@@ -87,8 +93,13 @@ public final class TrainSaeCommand implements Callable<Integer> {
       };
       System.err.printf("train-sae: %d examples -> %d chunks x %d tokens; hooks %s; n=%d k=%d; %s%n", texts.size(), chunks.size(), io.ctxLen, hooks,
           latents, k, mode);
-      SaeTrainer.Config cfg = new SaeTrainer.Config(optimizer, lr, auxkAlpha, deadThreshold);
+      SaeTrainer.Config cfg = SaeTrainer.Config.resa().withOptimizer(optimizer).withLr(lr).withAuxk(auxkAlpha).withDeadThreshold(deadThreshold)
+          .withCheckpoints(out, checkpointEvery);
       try (SaeTrainer trainer = new SaeTrainer(cfg, saes)) {
+        if (resume) {
+          trainer.resume(out);
+          System.err.printf("train-sae: resumed at step %d%n", trainer.steps());
+        }
         long epoch = (chunks.size() + batchSeqs - 1) / batchSeqs;
         Table h = trainer.fit(src.batches(chunks, batchSeqs, manager), steps > 0 ? Math.min(steps, epoch) : epoch);
         trainer.save(out);

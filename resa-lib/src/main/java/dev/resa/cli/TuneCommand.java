@@ -7,6 +7,7 @@ import dev.resa.model.HfCheckpoint;
 import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
+import dev.resa.tuning.LoraTrainer;
 import dev.resa.tuning.SaeTuning;
 import dev.resa.tuning.Splice;
 import java.nio.file.Path;
@@ -47,12 +48,15 @@ public final class TuneCommand implements Callable<Integer> {
   int batch;
 
   @Option(names = "--schedule", defaultValue = "constant", description = "constant (Resa's code) or cosine (the paper).")
-  SaeTuning.Schedule schedule;
+  LoraTrainer.Schedule schedule;
 
   @Mixin LoraOptions lora;
 
   @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
   int saveEvery;
+
+  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
+  boolean resume;
 
   @Option(names = "--naive", description = "Run the whole model for the student and adapt all layers (default: prefix shortcut).")
   boolean naive;
@@ -71,11 +75,12 @@ public final class TuneCommand implements Callable<Integer> {
       SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
           .withSchedule(schedule, 0)
           .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
+      cfg = cfg.withTrain(cfg.train().withResume(resume));
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
         System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,
             layer, tuning.adapter().parameterCount(), tuning.adapter().modules().size());
-        SaeTuning.Result r = tuning.train(chunks);
-        System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstKl(), r.lastKl(), r.adapterDir());
+        LoraTrainer.Result r = tuning.train(chunks);
+        System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstLoss(), r.lastLoss(), r.adapterDir());
         if (!noMerge) {
           Path merged = out.resolve("merged");
           tuning.saveMerged(merged);

@@ -28,7 +28,11 @@ public final class Answers {
   static final Pattern PLAIN_NUMBER = Pattern.compile(
       "(?<![A-Za-z\\d.,_^])[-+]?(?:\\d+ \\d+/\\d+(?![\\d.])|\\d+/\\d+(?![\\d.])|0,\\d+(?![\\d,])|\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\d,])"
           + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
-  private static final Pattern SPACED_THOUSANDS = Pattern.compile("-?\\d{1,3}(?: \\d{3})+(?:\\.\\d+)?");
+  private static final Pattern PERCENT_AFTER = Pattern.compile("\\s*\\$*\\s*(?:\\\\%|%|percent\\b|pct\\b)");
+  private static final Pattern LEADING_LETTER = Pattern.compile("^\\(?([A-J])\\)?(?=[.:)]|$|\\s+[^A-Za-z\\s])");
+  private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b");
+  private static final Pattern OR_WORD = Pattern.compile("\\bor\\b");
+  private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
   private static final Pattern SENTENCE_END = Pattern.compile("\\.(?=\\s|$)|\\n");
   private static final Pattern SHORT_ANSWER = Pattern.compile(
       "[-+]?[\\d.,/ ()^*+\\-=%]*\\d[\\d.,/ ()^*+\\-%]*(?:\\s*(?:percent|pct))?|\\(?[A-Ja-j]\\)?|[a-z]\\s*=\\s*[-\\d./]+");
@@ -63,10 +67,27 @@ public final class Answers {
     List<int[]> boxes = boxes(text);
     if (boxes.isEmpty()) return Optional.empty();
     int first = boxes.size() - 1;
-    while (first > 0 && BOX_JOINER.matcher(text.substring(boxes.get(first - 1)[3], boxes.get(first)[0])).matches()) first--;
+    while (first > 0 && joins(text.substring(boxes.get(first - 1)[3], boxes.get(first)[0]))) first--;
     List<String> parts = new ArrayList<>();
     for (int k = first; k < boxes.size(); k++) parts.add(content(text, boxes.get(k)));
     return Optional.of(String.join(", ", parts));
+  }
+
+  /**
+   * Boxes join when nothing stands between them, or separators with a comma or "and" ("$$\\boxed{20}$$
+   * \\boxed{143}" does not; "\\boxed{15\\frac{39}{40}}, or \\boxed{\\frac{639}{40}}" gives alternatives, not a list).
+   */
+  private static boolean joins(String between) {
+    if (between.isEmpty()) return true;
+    return BOX_JOINER.matcher(between).matches() && LIST_WORD.matcher(between).find() && !OR_WORD.matcher(between).find();
+  }
+
+  /** Whether a percent sign or word follows the last box ("\\boxed{20} percent"); {@link Latex} reads it on references. */
+  static boolean percentAfterLastBox(String text) {
+    List<int[]> boxes = boxes(text);
+    if (boxes.isEmpty()) return false;
+    int end = boxes.get(boxes.size() - 1)[3];
+    return PERCENT_AFTER.matcher(text.substring(end, Math.min(text.length(), end + 16))).lookingAt();
   }
 
   private static String content(String text, int[] box) {
@@ -155,6 +176,8 @@ public final class Answers {
       plain = plain.substring(0, plain.length() - 1).strip();
     }
     if (plain.isEmpty()) return Optional.empty();
+    Matcher letter = LEADING_LETTER.matcher(plain); // "the answer is C) 4.5": the option letter
+    if (letter.find()) return Optional.of(letter.group(1));
     if (SHORT_ANSWER.matcher(plain).matches()) return Optional.of(plainNumber(plain));
     Matcher n = PLAIN_NUMBER.matcher(plain);
     return n.find() ? Optional.of(plainNumber(n.group())) : Optional.empty();
@@ -168,7 +191,10 @@ public final class Answers {
     StringBuilder outside = new StringBuilder(text); // blank out every span, malformed ones too
     for (MathSpans.Span s : spans) for (int j = s.start(); j < s.end(); j++) outside.setCharAt(j, ' ');
     String plainText = outside.toString();
-    if (lastSpan == null && SPACED_THOUSANDS.matcher(plainText.strip()).matches()) return Optional.of(plainText.strip());
+    String whole = text.strip();
+    if (lastSpan == null && whole.indexOf('\n') < 0 && whole.length() <= 100 && !WORD.matcher(COMMAND.matcher(whole).replaceAll(" ")).find()) {
+      return Optional.of(plainNumber(whole)); // the whole completion is one expression: "\frac{10}{9}", "11 - 4/9"
+    }
     Matcher n = PLAIN_NUMBER.matcher(plainText);
     String number = null;
     int numberEnd = -1;

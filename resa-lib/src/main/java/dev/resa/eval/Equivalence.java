@@ -50,6 +50,8 @@ public final class Equivalence {
 
   private static final Pattern DECIMAL = Pattern.compile("\\d\\.\\d|(?<![\\d.])\\.\\d|\\de[-+]?\\d");
   private static final Pattern DECIMAL_COMMA = Pattern.compile("^(-?)(\\d+),(\\d+)$");
+  private static final Pattern TEXT_OR_MATH = Pattern.compile("\\\\text\\s*\\{[^}]*\\}|\\$[^$]*\\$");
+  private static final Pattern PROSE = Pattern.compile("\\b[A-Za-z]{2,}\\s+[A-Za-z]{2,}\\s+[A-Za-z]{2,}\\b");
   private static final Pattern TEXT_NOISE = Pattern.compile("\\\\text|\\\\mathrm|\\\\textbf|[{}\\s]");
 
   private Equivalence() {}
@@ -61,7 +63,7 @@ public final class Equivalence {
 
   /** True when {@code pred} and {@code ref} denote the same answer. */
   public static boolean equal(String pred, String ref, Options options) {
-    Latex.Answer p = Latex.parse(pred), r = Latex.parse(ref);
+    Latex.Answer p = Latex.parse(answerOf(pred)), r = Latex.parse(answerOf(ref));
     if (p.math().isEmpty() || r.math().isEmpty()) return false;
     if (!p.unit().isEmpty() && !r.unit().isEmpty() && !p.unit().equals(r.unit())) return false; // 5 cm vs 5 m
     List<String> preds = new ArrayList<>(List.of(p.percent() ? "(" + p.math() + ")/100" : p.math()));
@@ -75,6 +77,13 @@ public final class Equivalence {
       for (String b : refs) if (a.equals(b) || same(pa, Structure.of(b), options)) return true;
     }
     return false;
+  }
+
+  /** A whole solution given as an answer ("... so the final answer is $28\\%$.") stands for what it concludes. */
+  private static String answerOf(String s) {
+    if (s.contains("\\boxed") || s.contains("\\fbox")) return s; // Latex reads boxes, and a percent after one
+    String outside = TEXT_OR_MATH.matcher(s).replaceAll(" ");
+    return PROSE.matcher(outside).find() ? Answers.extract(s).orElse(s) : s;
   }
 
   /** "1,22" or "0,111" is also read as a decimal with a comma (never "1,234": that is a thousands group). */
@@ -121,7 +130,7 @@ public final class Equivalence {
 
   /** {@code x = 3} or {@code x \in [1, 2]}: the answer is the right-hand side. */
   private static boolean isAssignment(Relation r) {
-    return (r.op().equals("=") || r.op().equals("\\in")) && Structure.isName(r.lhsText());
+    return (r.op().equals("=") && Structure.isAssignable(r.lhsText())) || (r.op().equals("\\in") && Structure.isName(r.lhsText()));
   }
 
   /** {@code x \ge 2} as the range {@code [2, \infty)}; null when one side is not a variable or the other has one. */
@@ -251,7 +260,7 @@ public final class Equivalence {
   }
 
   private static boolean rounded(double x, double y, int places) {
-    if (x == y) return true;
+    if (x == y || Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y))) return true; // binary noise
     BigDecimal rx = BigDecimal.valueOf(x).setScale(places, RoundingMode.HALF_UP);
     BigDecimal ry = BigDecimal.valueOf(y).setScale(places, RoundingMode.HALF_UP);
     if (rx.compareTo(ry) != 0) return false;

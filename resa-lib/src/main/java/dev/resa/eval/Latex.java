@@ -59,7 +59,7 @@ public final class Latex {
   private static final Pattern SECONDS_OF_ARC = Pattern.compile("\\^\\s*\\{\\s*\\\\prime\\s*\\\\prime\\s*\\}|''");
   private static final Pattern SPACES = Pattern.compile("\\s+");
   private static final Pattern SPACED_THOUSANDS = Pattern.compile("-?\\d{1,3}( \\d{3})+(\\.\\d+)?");
-  private static final Pattern COMMA_THOUSANDS = Pattern.compile("-?\\d{1,3}(,\\d{3})+(\\.\\d+)?");
+  private static final Pattern COMMA_THOUSANDS = Pattern.compile("-?[1-9]\\d{0,2}(,\\d{3})+(\\.\\d+)?");
   private static final Pattern UNIT_POWER = Pattern.compile("^\\s*\\^\\s*(\\{[^}]*\\}|-?\\d)");
   private static final Pattern UNIT_PUNCTUATION = Pattern.compile("[\\\\{}^\\-\\d/()*]");
   private static final Pattern TRAILING_WORDS = Pattern.compile("^(.*[\\d}])\\s+([A-Za-z]{2,}(?:\\s+[A-Za-z]{2,})*)$");
@@ -69,6 +69,7 @@ public final class Latex {
   private static final Pattern BASE_SUBSCRIPT = Pattern.compile("(?<![A-Za-z_\\\\\\d])(\\d+)_\\{?(\\d+)\\}?(?![\\d}])");
   private static final Pattern DOUBLE_BACKSLASH_COMMAND = Pattern.compile("\\\\\\\\(?=[A-Za-z])");
   private static final Pattern BARE_LE = Pattern.compile("\\\\(le|ge)(?![A-Za-z])");
+  private static final Pattern THIN_SPACE_THOUSANDS = Pattern.compile(",\\\\!\\s*");
   private static final Pattern MIXED_PLAIN = Pattern.compile("^([-+]?)(\\d+) (\\d+)/(\\d+)$");
   private static final Pattern BRACKETED_MATRIX = Pattern.compile(
       "^[\\[(]\\s*(\\\\begin\\{[pbvB]?matrix\\}.*\\\\end\\{[pbvB]?matrix\\})\\s*[\\])]$", Pattern.DOTALL);
@@ -82,12 +83,16 @@ public final class Latex {
   /** Normalises an answer and reports the units and percent sign it carried. */
   public static Answer parse(String raw) {
     String s = raw.strip();
-    if (s.contains("\\boxed") || s.contains("\\fbox")) s = Answers.joinedBoxes(s).orElse(s);
+    boolean percentAfterBox = false;
+    if (s.contains("\\boxed") || s.contains("\\fbox")) {
+      percentAfterBox = Answers.percentAfterLastBox(s); // a reference "... $\boxed{20}$ percent."
+      s = Answers.joinedBoxes(s).orElse(s);
+    }
     if (!s.contains("\\begin")) s = DOUBLE_BACKSLASH_COMMAND.matcher(s).replaceAll("\\\\");
     s = stripDelimiters(s);
     s = s.replace("**", "").replace("≤", "\\leq ").replace("≥", "\\geq ").replace("≠", "\\ne ").replace("−", "-")
         .replace("×", "*").replace("€", "").replace("£", "").replace("¥", "").replace("\\euro", "");
-    s = s.replaceAll(",\\\\!\\s*", ",");
+    s = THIN_SPACE_THOUSANDS.matcher(s).replaceAll(",");
     s = s.replace("\\!", "").replace("\\,", " ").replace("\\;", " ").replace("\\:", " ").replace("\\>", " ")
         .replace("\\qquad", " ").replace("\\quad", " ").replace("~", " ")
         .replace("\\displaystyle", "").replace("\\textstyle", "").replace("\\limits", "");
@@ -99,7 +104,7 @@ public final class Latex {
     s = DEGREES.matcher(s).replaceAll("");
     s = SECONDS_OF_ARC.matcher(s).replaceAll("");
     Matcher pct = PERCENT.matcher(s);
-    boolean percent = pct.find();
+    boolean percent = pct.find() || percentAfterBox;
     if (percent) s = pct.replaceAll("");
     s = s.replace("\\$", "").replace("$", "");
     s = s.replace("{,}", "").replace("\\{,\\}", "");

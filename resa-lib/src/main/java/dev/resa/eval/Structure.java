@@ -44,19 +44,14 @@ final class Structure {
   private static final Pattern LETTER_RUN = Pattern.compile("[A-Za-z]{3}");
   private static final Pattern NAME = Pattern.compile("\\\\?[A-Za-z]+(_\\{?[A-Za-z0-9]+\\}?)?'*|[A-Za-z]\\([A-Za-z]\\)");
   private static final Pattern WORDS = Pattern.compile("^[A-Za-z][A-Za-z .'-]*[A-Za-z.]$");
+  private static final Pattern OR = Pattern.compile("(?<=[)\\]}\\s])or(?=[(\\[{\\s])");
+  private static final Pattern SUBSCRIPT = Pattern.compile("_\\{[^}]*\\}|_[A-Za-z0-9]");
+  private static final Pattern LABEL = Pattern.compile("[A-Za-z{}:/ ']+");
 
   static Node of(String s) {
     s = s.strip();
     if (s.isEmpty()) return new Text("");
-    for (String pm : new String[] {"\\pm", "\\mp"}) { // anywhere, also inside \frac{1 \pm \sqrt{5}}{2}
-      int at = s.indexOf(pm);
-      while (at >= 0 && followedByLetter(s, at + pm.length())) at = s.indexOf(pm, at + 1); // not \pmod
-      if (at >= 0) {
-        String plus = s.substring(0, at) + "+" + s.substring(at + pm.length());
-        String minus = s.substring(0, at) + "-" + s.substring(at + pm.length());
-        return new Seq("", "", List.of(of(plus), of(minus)));
-      }
-    }
+    s = OR.matcher(s).replaceAll(",");
     Matcher matrix = MATRIX.matcher(s);
     if (matrix.matches()) {
       List<Node> rows = new ArrayList<>();
@@ -73,7 +68,7 @@ final class Structure {
     if (s.startsWith("\\{") && s.endsWith("\\}") && closesAtEnd(s, 0)) return seq("{", "}", s.substring(2, s.length() - 2));
     if ((s.startsWith("(") || s.startsWith("[")) && (s.endsWith(")") || s.endsWith("]")) && closesAtEnd(s, 0)) {
       String inner = s.substring(1, s.length() - 1);
-      if (splitTop(inner, ",").size() > 1) return seq(s.substring(0, 1), s.substring(s.length() - 1), inner);
+      if (splitTop(inner, ",").size() > 1 || splitTop(inner, ";").size() > 1) return seq(s.substring(0, 1), s.substring(s.length() - 1), inner);
     }
     if (s.startsWith("{") && s.endsWith("}") && closesAtEnd(s, 0) && splitTop(s.substring(1, s.length() - 1), ",").size() > 1) {
       return seq("", "", s.substring(1, s.length() - 1)); // ${1,3}$: LaTeX grouping braces around a list
@@ -81,10 +76,15 @@ final class Structure {
     List<String> items = splitTop(s, ",");
     if (items.size() == 1) items = splitTop(s, ";");
     if (items.size() == 1) items = splitTop(s, " and ");
-    if (items.size() > 1) {
-      List<Node> nodes = new ArrayList<>();
-      for (String it : items) nodes.add(of(it));
-      return new Seq("", "", nodes);
+    if (items.size() > 1) return seq("", "", items);
+    for (String pm : new String[] {"\\pm", "\\mp"}) { // anywhere, also inside \frac{1 \pm \sqrt{5}}{2}
+      int at = s.indexOf(pm);
+      while (at >= 0 && followedByLetter(s, at + pm.length())) at = s.indexOf(pm, at + 1); // not \pmod
+      if (at >= 0) {
+        String plus = s.substring(0, at) + "+" + s.substring(at + pm.length());
+        String minus = s.substring(0, at) + "-" + s.substring(at + pm.length());
+        return seq("", "", List.of(plus, minus));
+      }
     }
     Node relation = relation(s);
     if (relation != null) return relation;
@@ -112,8 +112,20 @@ final class Structure {
   }
 
   private static Seq seq(String open, String close, String inner) {
+    List<String> items = splitTop(inner, ",");
+    if (items.size() == 1) items = splitTop(inner, ";"); // (0;-2;6)
+    return seq(open, close, items);
+  }
+
+  /** A sequence of items; in a set or bare list an item that is itself a bare list (a {@code \pm} pair) is spliced in. */
+  private static Seq seq(String open, String close, List<String> items) {
     List<Node> nodes = new ArrayList<>();
-    for (String it : splitTop(inner, ",")) nodes.add(of(it));
+    for (String it : items) {
+      if (it.strip().startsWith("and ")) it = it.strip().substring(4); // "19, 46, and 82"
+      Node n = of(it);
+      if ((open.isEmpty() || open.equals("{")) && n instanceof Seq q && q.open().isEmpty()) nodes.addAll(q.items());
+      else nodes.add(n);
+    }
     return new Seq(open, close, nodes);
   }
 
@@ -188,6 +200,22 @@ final class Structure {
 
   static boolean isName(String text) {
     return NAME.matcher(text.strip()).matches();
+  }
+
+  /**
+   * What may stand left of an assignment: a name ({@code x}, {@code a_3}, {@code f(x)}), a tuple of names
+   * ({@code (p,q)}) or a label made of names ({@code AB}, {@code \frac{NO}{BO}}, {@code V_1:V_2}), never a sum
+   * or anything with a number ({@code 2x + z}, {@code 7}).
+   */
+  static boolean isAssignable(String text) {
+    String t = text.strip();
+    if (isName(t)) return true;
+    if (t.length() > 2 && t.startsWith("(") && t.endsWith(")")) {
+      List<String> parts = splitTop(t.substring(1, t.length() - 1), ",");
+      return parts.size() > 1 && parts.stream().allMatch(Structure::isName);
+    }
+    String bare = SUBSCRIPT.matcher(t).replaceAll("").replace("\\frac", "");
+    return LABEL.matcher(bare).matches() && bare.chars().anyMatch(Character::isLetter);
   }
 
   /** Splits at occurrences of {@code sep} outside any brackets. */

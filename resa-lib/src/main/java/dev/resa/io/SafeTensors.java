@@ -453,42 +453,48 @@ public final class SafeTensors {
    */
   public static void write(Path path, Map<String, NDArray> tensors, Map<String, String> metadata, FloatFormat format) throws IOException {
     List<Layout> layouts = new ArrayList<>();
-    Map<String, byte[]> blobs = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> kv : tensors.entrySet()) {
-      NDArray a = kv.getValue();
+      DataType t = kv.getValue().getDataType();
       String dtype;
-      byte[] data;
-      DataType t = a.getDataType();
       if (t.isFloating()) {
-        float[] f = a.getDataType() == DataType.FLOAT32 ? a.toFloatArray() : a.toType(DataType.FLOAT32, false).toFloatArray();
-        if (format == FloatFormat.BF16) {
-          dtype = "BF16";
-          data = toBf16(f);
-        } else {
-          dtype = "F32";
-          ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-          b.asFloatBuffer().put(f);
-          data = b.array();
-        }
+        dtype = format == FloatFormat.BF16 ? "BF16" : "F32";
       } else if (t == DataType.INT64) {
         dtype = "I64";
-        long[] v = a.toLongArray();
-        ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-        b.asLongBuffer().put(v);
-        data = b.array();
       } else if (t == DataType.INT32) {
         dtype = "I32";
-        int[] v = a.toIntArray();
-        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asIntBuffer().put(v);
-        data = b.array();
       } else {
         throw new IllegalArgumentException("cannot write tensor '" + kv.getKey() + "' of type " + t);
       }
-      layouts.add(new Layout(kv.getKey(), dtype, a.getShape().getShape()));
-      blobs.put(kv.getKey(), data);
+      layouts.add(new Layout(kv.getKey(), dtype, kv.getValue().getShape().getShape()));
     }
-    write(path, layouts, metadata, (layout, out) -> out.write(blobs.get(layout.name())));
+    // one tensor's bytes at a time: a 1.5B model written as F32 never sits in the Java heap whole
+    write(path, layouts, metadata, (layout, out) -> out.write(bytes(tensors.get(layout.name()), layout.dtype())));
+  }
+
+  /** A tensor's little-endian bytes as {@code dtype} (F32, BF16, I64 or I32). */
+  private static byte[] bytes(NDArray a, String dtype) {
+    return switch (dtype) {
+      case "BF16", "F32" -> {
+        float[] f = a.getDataType() == DataType.FLOAT32 ? a.toFloatArray() : a.toType(DataType.FLOAT32, false).toFloatArray();
+        if (dtype.equals("BF16")) yield toBf16(f);
+        ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(f);
+        yield b.array();
+      }
+      case "I64" -> {
+        long[] v = a.toLongArray();
+        ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(v);
+        yield b.array();
+      }
+      case "I32" -> {
+        int[] v = a.toIntArray();
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asIntBuffer().put(v);
+        yield b.array();
+      }
+      default -> throw new IllegalArgumentException("cannot write dtype " + dtype);
+    };
   }
 
   /** Writes float32 tensors (the common case). */

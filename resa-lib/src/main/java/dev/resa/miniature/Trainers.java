@@ -7,8 +7,11 @@ import dev.resa.model.DecoderLM;
 import dev.resa.task.ArithmeticTask;
 import dev.resa.task.ArithmeticTask.Problem;
 import dev.resa.tokenizer.Tokenizer;
-import dev.resa.train.AdamW;
-import dev.resa.train.Gradients;
+import dev.resa.train.Batches;
+import dev.resa.train.TrainLog;
+import dev.resa.tuning.LoraTrainer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import dev.resa.train.LmTrainer;
 import dev.resa.train.Progress;
 import dev.resa.tuning.Grpo;
@@ -68,20 +71,13 @@ final class Trainers {
    */
   static List<Row> sft(DecoderLM model, Tokenizer tok, Texts data, LoraConfig loraConfig, int steps, double lrValue, long seed,
       String title) {
-    Sft.Config cfg = new Sft.Config(loraConfig, lrValue, 0.01, 1.0, 1, 1, 0, 0, null, "");
-    try (Sft sft = new Sft(model, cfg); AdamW opt = new AdamW(AdamW.Config.torchDefaults(lrValue), model.manager())) {
-      List<NDArray> params = sft.adapter().parameters();
-      List<Row> log = loop(title, steps, seed, (step, rng) -> {
-        try (NDManager sm = model.stepScope()) {
-          TokenBatch tb = batch(sm, tok, data.apply(rng));
-          double loss = sft.backward(tb.inputs(), tb.targets(), tb.completion());
-          Gradients.clipGlobalNorm(params, 1.0);
-          opt.step(params, lrValue);
-          return metrics("loss", loss, "tokens", tb.valid().sum().getFloat());
-        }
-      });
+    Sft.Config cfg = Sft.Config.resa().withLora(loraConfig).withTrain(LoraTrainer.Config.of(lrValue).withSaveEvery(0));
+    try (Sft sft = new Sft(model, cfg)) {
+      TrainLog log = sft.train(Batches.pairs(tok, seed, data), steps).log();
       sft.adapter().merge(model.weights());
-      return log;
+      return rows(log, "loss", "tokens");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -94,8 +90,7 @@ final class Trainers {
    */
   static List<Row> saeTune(DecoderLM model, Tokenizer tok, Texts data, int layer, UnaryOperator<NDArray> splice,
       LoraConfig loraConfig, int steps, double lrValue, long seed, String title) {
-    SaeTuning.Config cfg = new SaeTuning.Config(layer, loraConfig, lrValue, 0.01, 1.0, 1, 1,
-        SaeTuning.Schedule.CONSTANT, 0, true, 0, null, "");
+    SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(loraConfig).withTrain(LoraTrainer.Config.of(lrValue).withSaveEvery(0));
     Splice frozen = new Splice() {
       @Override
       public NDArray reconstruct(NDArray x) {
@@ -107,22 +102,27 @@ final class Trainers {
         return model.config().hiddenSize();
       }
     };
-    try (SaeTuning tuning = new SaeTuning(model, frozen, cfg);
-        AdamW opt = new AdamW(AdamW.Config.torchDefaults(lrValue), model.manager())) {
-      List<NDArray> params = tuning.adapter().parameters();
-      List<Row> log = loop(title, steps, seed, (step, rng) -> {
-        try (NDManager sm = model.stepScope()) {
-          TokenBatch tb = batch(sm, tok, data.apply(rng));
-          SaeTuning.Measured m = tuning.backward(tb.inputs(), tb.valid());
-          Gradients.clipGlobalNorm(params, 1.0);
-          opt.step(params, lrValue);
-          double tokens = tb.valid().sum().getFloat();
-          return metrics("kl", m.kl() * tb.inputs().getShape().get(0) / tokens, "tokens", tokens); // Σ KL / B -> token mean
-        }
-      });
+    try (SaeTuning tuning = new SaeTuning(model, frozen, cfg)) {
+      TrainLog log = tuning.train(Batches.pairs(tok, seed, data), steps).log();
       tuning.adapter().merge(model.weights());
-      return log;
+      List<Row> rows = rows(log, "kl_token", "tokens");
+      for (Row r : rows) r.metrics().put("kl", r.metrics().remove("kl_token"));
+      return rows;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
+
+  /** A loop log's columns as rows. */
+  private static List<Row> rows(TrainLog log, String... columns) {
+    List<Row> out = new ArrayList<>();
+    Table t = log.table();
+    for (int i = 0; i < t.rowCount(); i++) {
+      Map<String, Double> m = new LinkedHashMap<>();
+      for (String c : columns) m.put(c, t.doubleColumn(c).get(i));
+      out.add(new Row(i, m));
+    }
+    return out;
   }
 
   /** Token-mean KL(un-spliced || spliced) of the plain model on one batch: how hard a splice hits at the start. */
@@ -145,18 +145,24 @@ final class Trainers {
    */
   static List<Row> grpo(DecoderLM model, Tokenizer tok, ArithmeticTask task, LoraConfig loraConfig, int steps, int prompts,
       int group, double temperature, double lrValue, double beta, int maxNew, long seed) {
-    Grpo.Config cfg = new Grpo.Config(loraConfig, group, prompts, maxNew, temperature, 0.2, beta, 1, lrValue, 0.01, 1.0, steps, seed);
-    List<Grpo.Problem> problems = new ArrayList<>();
+    Grpo.Config cfg = Grpo.Config.defaults().withLora(loraConfig).withGroups(prompts, group).withMaxNewTokens(maxNew)
+        .withTemperature(temperature).withKlBeta(beta).withRounds(steps).withSeed(seed).withTrain(LoraTrainer.Config.of(lrValue).withSaveEvery(0));
+    List<dev.resa.eval.Problem> problems = new ArrayList<>();
     double promptTokens = 0;
     for (Problem p : task.problems(ArithmeticTask.Split.TRAIN, steps * prompts, seed * 7919)) {
-      problems.add(new Grpo.Problem(ArithmeticTask.prompt(p), p.answerText()));
+      problems.add(new dev.resa.eval.Problem(p.expression(), ArithmeticTask.prompt(p), List.of(p.answerText()), List.of(), null));
       promptTokens += withBos(tok, ArithmeticTask.prompt(p)).length / (double) (steps * prompts);
     }
     Grpo.Reward exact = (completion, answer) -> ArithmeticTask.extractAnswer(completion).map(answer::equals).orElse(false) ? 1 : 0;
     List<Double> thinkRate = new ArrayList<>();
     try (Grpo grpo = new Grpo(model, tok, exact, cfg)) {
       grpo.onCompletions(texts -> thinkRate.add(texts.stream().filter(ArithmeticTask::thinks).count() / (double) texts.size()));
-      Table t = grpo.train(problems).log();
+      Table t;
+      try {
+        t = grpo.train(problems).log().table();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
       grpo.adapter().merge(model.weights());
       List<Row> log = new ArrayList<>();
       int n = prompts * group;

@@ -89,6 +89,16 @@ public final class DecoderLM implements AutoCloseable {
     return weights.manager();
   }
 
+  /** The RoPE tables {cos, signed sin}, each [maxPositions, E], for {@link DecodeStep}. */
+  NDArray[] ropeTables() {
+    return new NDArray[] {ropeCos, ropeSin};
+  }
+
+  /** Whether an adapter currently changes the forward pass. */
+  boolean adapterActive() {
+    return adapter != null && adapterEnabled;
+  }
+
   /** Installs (or removes, with null) an adapter such as LoRA; it is applied while enabled. */
   public void setAdapter(Adapter adapter) {
     this.adapter = adapter;
@@ -367,7 +377,7 @@ public final class DecoderLM implements AutoCloseable {
     }
     NDArray pad = null;
     if (o.cache != null) {
-      pad = o.cache.padMask(s);
+      pad = o.cache.padMask(s, m, 5);
     } else if (o.padMask != null) {
       NDArray valid = o.padMask.toType(DataType.BOOLEAN, false); // [B, S]
       Shape vs = valid.getShape();

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -55,7 +57,14 @@ public final class Generator {
     return generate(prompts, s, (row, token) -> {});
   }
 
-  /** As {@link #generate(List, Sampling)}, telling {@code listener} about every token as it is produced. */
+  /**
+   * As {@link #generate(List, Sampling)}, telling {@code listener} about every token as it is produced.
+   *
+   * <p>All prompts decode together: one prefill of the left-padded batch, then one token per row per step. A row that
+   * emits a stop token leaves the batch (its cache row is dropped), so the others stop paying for it; since rows never
+   * interact, that changes no other row's tokens. Without an active adapter each step runs through
+   * {@link DecodeStep}; with one, through the general {@link DecoderLM#forward}.
+   */
   public List<int[]> generate(List<int[]> prompts, Sampling s, Listener listener) {
     int b = prompts.size();
     if (b == 0) return List.of();
@@ -64,10 +73,12 @@ public final class Generator {
       if (p.length == 0) throw new IllegalArgumentException("empty prompt: start it with BOS or any token");
       longest = Math.max(longest, p.length);
     }
-    int capacity = Math.min(longest + s.maxNewTokens(), model.config().maxPositions());
-    if (longest >= model.config().maxPositions()) {
-      throw new IllegalArgumentException("prompt of " + longest + " tokens leaves no room under max positions " + model.config().maxPositions());
+    int maxPositions = model.config().maxPositions();
+    if (longest >= maxPositions) {
+      throw new IllegalArgumentException("prompt of " + longest + " tokens leaves no room under max positions " + maxPositions);
     }
+    int capacity = Math.min(longest + s.maxNewTokens(), maxPositions);
+    int steps = Math.min(s.maxNewTokens(), capacity - longest + 1); // the prefill makes the first token
     int[] pads = new int[b];
     long[] tokens = new long[b * longest];
     long[] positions = new long[b * longest];
@@ -83,46 +94,88 @@ public final class Generator {
     for (int r = 0; r < b; r++) rngs[r] = new Random(mix(s.seed() * 0x9E3779B97F4A7C15L + r));
     List<List<Integer>> out = new ArrayList<>();
     for (int r = 0; r < b; r++) out.add(new ArrayList<>());
-    boolean[] done = new boolean[b];
-    int[] nextPos = new int[b];
-    for (int r = 0; r < b; r++) nextPos[r] = longest - pads[r];
+    int[] rows = new int[b]; // original prompt index of each cache row
+    long[] nextPos = new long[b]; // position of each cache row's next token
+    for (int r = 0; r < b; r++) {
+      rows[r] = r;
+      nextPos[r] = longest - pads[r] - 1; // the prefill's last position; each step moves one on
+    }
     DataType dtype = model.weights().get("model.embed_tokens.weight").getDataType();
-    try (KvCache cache = new KvCache(model.config(), model.manager(), b, capacity, dtype)) {
+    try (KvCache cache = new KvCache(model.config(), model.manager(), b, capacity, dtype);
+         DecodeStep fast = model.adapterActive() ? null : new DecodeStep(model, capacity)) {
       cache.setLeftPadding(pads);
-      long[] feed = tokens;
-      long[] feedPos = positions;
-      int feedLen = longest;
-      for (int step = 0; step < s.maxNewTokens() && cache.length() + feedLen <= capacity; step++) {
-        float[] logits;
-        try (NDManager scope = model.stepScope()) {
-          cache.attachTo(scope);
-          NDArray tok = scope.create(feed, new Shape(b, feedLen));
-          NDArray pos = scope.create(feedPos, new Shape(b, feedLen));
-          DecoderLM.Output o = model.forward(tok, new DecoderLM.Options().cache(cache).positions(pos).lastPositionOnly());
-          logits = o.logits().toType(DataType.FLOAT32, false).toFloatArray(); // [B * V]
-        }
-        int v = model.config().vocabSize();
-        feed = new long[b];
-        feedPos = new long[b];
-        feedLen = 1;
-        boolean all = true;
-        for (int r = 0; r < b; r++) {
-          int next = done[r] ? 0 : sample(logits, r * v, v, s, rngs[r]);
-          if (!done[r]) {
-            out.get(r).add(next);
-            listener.onToken(r, next);
-            if (s.stopTokens().contains(next)) done[r] = true;
+      long[] feed = new long[b];
+      for (int step = 0; step < steps; step++) {
+        int n = rows.length;
+        int[] next;
+        if (step == 0) {
+          try (NDManager scope = model.stepScope()) {
+            NDArray tok = scope.create(tokens, new Shape(b, longest));
+            NDArray pos = scope.create(positions, new Shape(b, longest));
+            next = pick(model.forward(tok, new DecoderLM.Options().cache(cache).positions(pos).lastPositionOnly()).logits(), rows, s, rngs);
           }
-          feed[r] = next;
-          feedPos[r] = Math.min(nextPos[r]++, model.config().maxPositions() - 1);
-          all &= done[r];
+        } else if (fast != null) {
+          try (NDManager scope = model.manager().newSubManager()) {
+            PtNDArray tok = (PtNDArray) scope.create(feed);
+            PtNDArray pos = (PtNDArray) scope.create(nextPos);
+            next = pick(fast.logits(scope, cache, tok, pos), rows, s, rngs);
+          }
+        } else {
+          try (NDManager scope = model.stepScope()) {
+            NDArray tok = scope.create(feed, new Shape(n, 1));
+            NDArray pos = scope.create(nextPos, new Shape(n, 1));
+            next = pick(model.forward(tok, new DecoderLM.Options().cache(cache).positions(pos).lastPositionOnly()).logits(), rows, s, rngs);
+          }
         }
-        if (all) break;
+        int[] survivors = new int[n];
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+          out.get(rows[i]).add(next[i]);
+          listener.onToken(rows[i], next[i]);
+          if (!s.stopTokens().contains(next[i])) survivors[kept++] = i;
+        }
+        if (kept == 0 || step + 1 == steps) break;
+        if (kept < n) cache.keepRows(Arrays.copyOf(survivors, kept)); // finished rows leave the batch
+        int[] keptRows = new int[kept];
+        long[] keptPos = new long[kept];
+        feed = new long[kept];
+        for (int j = 0; j < kept; j++) {
+          int i = survivors[j];
+          keptRows[j] = rows[i];
+          keptPos[j] = nextPos[i] + 1;
+          feed[j] = next[i];
+        }
+        rows = keptRows;
+        nextPos = keptPos;
       }
     }
     List<int[]> result = new ArrayList<>(b);
     for (List<Integer> row : out) result.add(row.stream().mapToInt(Integer::intValue).toArray());
     return result;
+  }
+
+  /** The next token of each cache row from logits [n, 1, V]: argmax in libtorch when greedy, else sampled in Java. */
+  private int[] pick(NDArray logits, int[] rows, Sampling s, Random[] rngs) {
+    int n = rows.length;
+    int[] next = new int[n];
+    if (s.temperature() == 0) {
+      long[] best = JniUtils.argMax((PtNDArray) logits, -1, false).toLongArray(); // [n, 1]
+      for (int i = 0; i < n; i++) next[i] = (int) best[i];
+      return next;
+    }
+    int v = model.config().vocabSize();
+    float[] flat = logits.toType(DataType.FLOAT32, false).toFloatArray(); // [n * V]
+    for (int i = 0; i < n; i++) next[i] = sample(flat, i * v, v, s, rngs[rows[i]]);
+    return next;
+  }
+
+  /** Ids whose weight is at least {@code tau}, in id order. */
+  private static Integer[] candidates(double[] p, double tau) {
+    int count = 0;
+    for (double x : p) if (x >= tau) count++;
+    Integer[] ids = new Integer[count];
+    for (int i = 0, j = 0; i < p.length; i++) if (p[i] >= tau) ids[j++] = i;
+    return ids;
   }
 
   /**
@@ -153,17 +206,23 @@ public final class Generator {
     Integer[] order = null;
     int keep = v;
     if (s.topP() < 1) {
-      order = new Integer[v];
-      for (int i = 0; i < v; i++) order[i] = i;
-      final double[] probs = p;
-      Arrays.sort(order, (a, c) -> Double.compare(probs[c], probs[a]));
-      double cum = 0;
-      for (int i = 0; i < v; i++) {
-        cum += p[order[i]] / z;
-        if (cum >= s.topP()) {
-          keep = i + 1;
-          break;
+      // The nucleus is a prefix of the tokens sorted by probability (ties by id). Sorting all V ids costs ~20 ms per
+      // row at V = 152k, so sort only the ids with p >= tau (the max has p = 1): they are a prefix of that order, and
+      // if their mass reaches topP it holds the nucleus; otherwise lower tau and look again.
+      for (double tau = 1e-3; order == null; tau = tau > 1e-12 ? tau * 1e-3 : 0) {
+        Integer[] candidates = candidates(p, tau);
+        final double[] probs = p;
+        Arrays.sort(candidates, (a, c) -> probs[c] != probs[a] ? Double.compare(probs[c], probs[a]) : Integer.compare(a, c));
+        double cum = 0;
+        for (int i = 0; i < candidates.length; i++) {
+          cum += p[candidates[i]] / z;
+          if (cum >= s.topP()) {
+            keep = i + 1;
+            order = candidates;
+            break;
+          }
         }
+        if (order == null && candidates.length == v) order = candidates; // rounding kept cum under topP: keep all
       }
       double kept = 0;
       for (int i = 0; i < keep; i++) kept += p[order[i]];

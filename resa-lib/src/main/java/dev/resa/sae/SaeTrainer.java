@@ -4,9 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.resa.io.SafeTensors;
 import dev.resa.train.AdamW;
+import dev.resa.train.NonFiniteException;
 import dev.resa.train.Progress;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,33 +40,41 @@ public final class SaeTrainer implements AutoCloseable {
    * @param lr learning rate; 0 picks sparsify's automatic one: 5e-3/√(n/2^14) for SIGNUM, 2e-4/√(n/2^14) for ADAM.
    * @param auxkAlpha weight of the AuxK dead-latent loss (Resa: 0, i.e. off).
    * @param deadFeatureThreshold tokens without firing after which a latent counts as dead (sparsify: 10M).
+   * @param checkpointEvery steps between checkpoints in {@code checkpointDir}, 0 = none (default 0).
+   * @param checkpointDir where {@link #fit} writes {@value #STATE_FILE} (atomically), or null (default).
    */
-  public record Config(Optimizer optimizer, double lr, double auxkAlpha, long deadFeatureThreshold) {
+  public record Config(Optimizer optimizer, double lr, double auxkAlpha, long deadFeatureThreshold, int checkpointEvery, Path checkpointDir) {
     public Config {
       if (lr < 0) throw new IllegalArgumentException("lr must be >= 0 (0 = automatic), got " + lr);
       if (auxkAlpha < 0) throw new IllegalArgumentException("auxkAlpha must be >= 0, got " + auxkAlpha);
       if (deadFeatureThreshold <= 0) throw new IllegalArgumentException("deadFeatureThreshold must be positive");
+      if (checkpointEvery < 0) throw new IllegalArgumentException("checkpointEvery must be >= 0, got " + checkpointEvery);
     }
 
     /** Resa's settings: SignSGD + Schedule-Free at the automatic lr, no AuxK, 10M-token dead threshold. */
     public static Config resa() {
-      return new Config(Optimizer.SIGNUM, 0, 0, 10_000_000);
+      return new Config(Optimizer.SIGNUM, 0, 0, 10_000_000, 0, null);
     }
 
     public Config withOptimizer(Optimizer o) {
-      return new Config(o, lr, auxkAlpha, deadFeatureThreshold);
+      return new Config(o, lr, auxkAlpha, deadFeatureThreshold, checkpointEvery, checkpointDir);
     }
 
     public Config withLr(double v) {
-      return new Config(optimizer, v, auxkAlpha, deadFeatureThreshold);
+      return new Config(optimizer, v, auxkAlpha, deadFeatureThreshold, checkpointEvery, checkpointDir);
     }
 
     public Config withAuxk(double alpha) {
-      return new Config(optimizer, lr, alpha, deadFeatureThreshold);
+      return new Config(optimizer, lr, alpha, deadFeatureThreshold, checkpointEvery, checkpointDir);
     }
 
     public Config withDeadThreshold(long tokens) {
-      return new Config(optimizer, lr, auxkAlpha, tokens);
+      return new Config(optimizer, lr, auxkAlpha, tokens, checkpointEvery, checkpointDir);
+    }
+
+    /** A checkpoint in {@code dir} every {@code every} steps of {@link #fit}, and on interrupt. */
+    public Config withCheckpoints(Path dir, int every) {
+      return new Config(optimizer, lr, auxkAlpha, deadFeatureThreshold, every, dir);
     }
 
     /** The learning rate for an SAE with {@code numLatents} latents. */
@@ -73,6 +84,9 @@ public final class SaeTrainer implements AutoCloseable {
       return base / Math.sqrt(numLatents / (double) (1 << 14));
     }
   }
+
+  /** File name of the trainer state inside {@link Config#checkpointDir}. */
+  public static final String STATE_FILE = "sae-trainer-state.safetensors";
 
   /**
    * One SAE's numbers after a step. {@code l0} is the mean number of latents per token with a positive activation
@@ -98,8 +112,9 @@ public final class SaeTrainer implements AutoCloseable {
 
   private final Config config;
   private final Map<String, Slot> slots = new LinkedHashMap<>();
-  private final Table history;
+  private Table history;
   private long step;
+  private Path lastCheckpoint;
 
   /**
    * Trains the given SAEs (hook point → SAE; fresh from {@link SparseCoder#init} or loaded for fine-tuning). The
@@ -200,6 +215,12 @@ public final class SaeTrainer implements AutoCloseable {
         fired[(int) idx[i]] = true;
       }
       if (sae.config().normalizeDecoder()) sae.removeGradientParallelToDecoder();
+      double gradSq = 0;
+      for (NDArray g : sae.gradients()) gradSq += scalar(g.square().sum());
+      if (!(Double.isFinite(fvu + auxk) && Double.isFinite(gradSq))) {
+        for (NDArray g : sae.gradients()) g.subi(g);
+        NonFiniteException.check(step + 1, "fvu", Double.isFinite(auxk) ? fvu : auxk, Math.sqrt(gradSq), lastCheckpoint);
+      }
       if (slot.signum != null) slot.signum.step(params, sae.gradients());
       else slot.adam.step(params, sae.gradients(), slot.adam.config().lr());
       int dead = 0;
@@ -213,14 +234,25 @@ public final class SaeTrainer implements AutoCloseable {
   }
 
   /**
-   * Trains on up to {@code maxSteps} batches from {@code batches} (all when ≤ 0) with a progress bar; each batch's
-   * arrays are closed after use. Interruptible between steps.
+   * Trains until {@code maxSteps} steps are done in all (or {@code batches} runs out; maxSteps ≤ 0 = all) with a
+   * progress bar; each batch's arrays are closed after use. After {@link #resume} at step k the first k batches of
+   * {@code batches} are read and dropped, so the same (seeded) stream continues where the interrupted run stopped.
+   * Interruptible between steps; with {@link Config#checkpointDir} a checkpoint is written every
+   * {@link Config#checkpointEvery} steps and at an interrupt.
    */
-  public Table fit(Iterator<Map<String, NDArray>> batches, long maxSteps) {
+  public Table fit(Iterator<Map<String, NDArray>> batches, long maxSteps) throws IOException {
+    for (long skip = 0; skip < step && batches.hasNext(); skip++) {
+      for (NDArray a : batches.next().values()) a.close();
+    }
+    Path dir = config.checkpointDir();
     try (Progress.Bar bar = Progress.start("train-sae", Math.max(0, maxSteps))) {
-      long done = 0;
-      while (batches.hasNext() && (maxSteps <= 0 || done < maxSteps)) {
-        Progress.checkInterrupted();
+      while (batches.hasNext() && (maxSteps <= 0 || step < maxSteps)) {
+        try {
+          Progress.checkInterrupted();
+        } catch (Progress.TrainingInterruptedException e) {
+          if (dir != null && step > 0) saveCheckpoint(dir);
+          throw e;
+        }
         Map<String, NDArray> batch = batches.next();
         Map<String, StepMetrics> m;
         try {
@@ -240,10 +272,90 @@ public final class SaeTrainer implements AutoCloseable {
         shown.put("fvu", fvu);
         shown.put("dead%", dead);
         shown.put("tok/s", tps);
-        bar.update(++done, shown);
+        bar.update(step, shown);
+        if (dir != null && config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) saveCheckpoint(dir);
       }
     }
     return history;
+  }
+
+  /**
+   * Writes everything a resumed run needs into {@code dir}/{@value #STATE_FILE}, atomically: each SAE's parameters
+   * (the y iterate), the optimiser state (Schedule-Free z and its averaging scalars, or Adam's moments), the
+   * tokens-since-fired counters, the step and the history.
+   */
+  public void saveCheckpoint(Path dir) throws IOException {
+    Map<String, NDArray> tensors = new LinkedHashMap<>();
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", "pt");
+    meta.put("resa.step", Long.toString(step));
+    meta.put("resa.hooks", String.join(",", slots.keySet()));
+    int h = 0;
+    for (Slot s : slots.values()) {
+      List<NDArray> ps = s.sae.parameters();
+      List<NDArray> opt = s.signum != null ? s.signum.zFor(ps) : s.adam.stateFor(ps);
+      for (int j = 0; j < ps.size(); j++) tensors.put(h + ".param." + j, ps.get(j));
+      for (int j = 0; j < opt.size(); j++) tensors.put(h + ".opt." + j, opt.get(j));
+      StringBuilder fired = new StringBuilder();
+      for (long f : s.sinceFired) fired.append(fired.length() == 0 ? "" : ",").append(f);
+      meta.put("resa." + h + ".since_fired", fired.toString());
+      meta.put("resa." + h + ".b_dec_init", Boolean.toString(s.bDecInitialised));
+      double[] sc = s.signum != null ? s.signum.scalars() : new double[] {s.adam.steps()};
+      meta.put("resa." + h + ".opt_scalars", java.util.Arrays.toString(sc).replaceAll("[\\[\\] ]", ""));
+      h++;
+    }
+    java.io.StringWriter csv = new java.io.StringWriter();
+    history.write().csv(csv);
+    meta.put("resa.history_csv", csv.toString());
+    SafeTensors.write(dir.resolve(STATE_FILE), tensors, meta, SafeTensors.FloatFormat.F32);
+    lastCheckpoint = dir.resolve(STATE_FILE);
+  }
+
+  /** Restores a checkpoint written by {@link #saveCheckpoint} into SAEs of the same hooks and shapes. */
+  public void resume(Path dir) throws IOException {
+    Path file = dir.resolve(STATE_FILE);
+    if (!Files.isRegularFile(file)) throw new IOException("SAE trainer checkpoint not found: " + file);
+    try (SafeTensors.Reader r = SafeTensors.open(file)) {
+      Map<String, String> meta = r.metadata();
+      if (!meta.containsKey("resa.step")) throw new IOException(file + ": not an SAE trainer checkpoint (no 'resa.step' in its metadata)");
+      if (!meta.get("resa.hooks").equals(String.join(",", slots.keySet()))) {
+        throw new IOException(file + ": checkpoint trains hooks [" + meta.get("resa.hooks") + "], this trainer " + slots.keySet());
+      }
+      int h = 0;
+      for (Slot s : slots.values()) {
+        List<NDArray> ps = s.sae.parameters();
+        for (int j = 0; j < ps.size(); j++) {
+          float[] v = r.readFloats(h + ".param." + j);
+          if (v.length != ps.get(j).size()) throw new IOException(file + ": tensor '" + h + ".param." + j + "' has " + v.length + " values, the SAE's has " + ps.get(j).getShape());
+          ps.get(j).set(v);
+        }
+        String[] sc = meta.get("resa." + h + ".opt_scalars").split(",");
+        if (s.signum != null) {
+          List<float[]> z = new ArrayList<>();
+          for (int j = 0; j < ps.size(); j++) z.add(r.readFloats(h + ".opt." + j));
+          s.signum.restore(ps, z, new double[] {Double.parseDouble(sc[0]), Double.parseDouble(sc[1]), Double.parseDouble(sc[2])});
+        } else {
+          try (NDManager tmp = s.sae.manager().newSubManager()) {
+            List<NDArray> mv = new ArrayList<>();
+            for (int j = 0; j < 2 * ps.size(); j++) mv.add(tmp.create(r.readFloats(h + ".opt." + j), ps.get(j / 2).getShape()));
+            s.adam.restore(ps, mv, (long) Double.parseDouble(sc[0]));
+          }
+        }
+        String[] fired = meta.get("resa." + h + ".since_fired").split(",");
+        for (int j = 0; j < s.sinceFired.length; j++) s.sinceFired[j] = Long.parseLong(fired[j]);
+        s.bDecInitialised = Boolean.parseBoolean(meta.get("resa." + h + ".b_dec_init"));
+        h++;
+      }
+      step = Long.parseLong(meta.get("resa.step"));
+      Table restored = Table.read().usingOptions(tech.tablesaw.io.csv.CsvReadOptions.builder(new java.io.StringReader(meta.get("resa.history_csv")))
+          .columnTypes(name -> switch (name) {
+            case "step" -> tech.tablesaw.api.ColumnType.INTEGER;
+            case "hook" -> tech.tablesaw.api.ColumnType.STRING;
+            default -> tech.tablesaw.api.ColumnType.DOUBLE;
+          }));
+      history = restored.setName(history.name());
+      lastCheckpoint = file;
+    }
   }
 
   /**

@@ -107,6 +107,33 @@ public final class ScheduleFreeSignSgd implements AutoCloseable {
     }
   }
 
+  /** The z iterate of each parameter (copies of y before the first step), for checkpoints. */
+  public List<NDArray> zFor(List<NDArray> params) {
+    List<NDArray> out = new java.util.ArrayList<>();
+    for (NDArray p : params) {
+      out.add(z.computeIfAbsent(p, k -> {
+        NDArray copy = k.duplicate();
+        copy.attach(state);
+        return copy;
+      }));
+    }
+    return out;
+  }
+
+  /** The scalars of the averaging: {steps, lrMax, weightSum}. */
+  public double[] scalars() {
+    return new double[] {steps, lrMax, weightSum};
+  }
+
+  /** Restores z and the averaging scalars written by a checkpoint ({@link #zFor}, {@link #scalars}). */
+  public void restore(List<NDArray> params, List<float[]> savedZ, double[] scalars) {
+    List<NDArray> mine = zFor(params);
+    for (int i = 0; i < mine.size(); i++) mine.get(i).set(savedZ.get(i));
+    steps = (long) scalars[0];
+    lrMax = scalars[1];
+    weightSum = scalars[2];
+  }
+
   @Override
   public void close() {
     state.close();

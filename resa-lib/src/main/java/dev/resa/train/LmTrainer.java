@@ -207,6 +207,7 @@ public final class LmTrainer implements AutoCloseable {
       loss = lossArray.toType(DataType.FLOAT64, false).getDouble();
       List<NDArray> all = new ArrayList<>(params.values());
       norm = Gradients.clipGlobalNorm(all, config.gradClip());
+      guard(loss, norm, all);
       adamDecay.step(decay, lr);
       adamNoDecay.step(noDecay, lr);
     }
@@ -235,7 +236,9 @@ public final class LmTrainer implements AutoCloseable {
         gc.backward(lossArray);
       }
       loss = lossArray.toType(DataType.FLOAT64, false).getDouble();
-      norm = Gradients.clipGlobalNorm(new ArrayList<>(params.values()), config.gradClip());
+      List<NDArray> all = new ArrayList<>(params.values());
+      norm = Gradients.clipGlobalNorm(all, config.gradClip());
+      guard(loss, norm, all);
       adamDecay.step(decay, lr);
       adamNoDecay.step(noDecay, lr);
     }
@@ -243,6 +246,17 @@ public final class LmTrainer implements AutoCloseable {
     double secs = (System.nanoTime() - start) / 1e9;
     log.add(step, loss, lr, inputs.size() / secs, Map.of("grad_norm", norm));
     return new StepResult(loss, lr, norm);
+  }
+
+  /**
+   * Stops before the update when the loss or gradient is not finite (see {@link NonFiniteException}): weights,
+   * moments and the checkpoint on disk stay those of the last good step, and the caller never reaches its save.
+   */
+  private void guard(double loss, double norm, List<NDArray> all) {
+    if (Double.isFinite(loss) && Double.isFinite(norm)) return;
+    Gradients.zero(all);
+    Path state = config.checkpointDir() == null ? null : config.checkpointDir().resolve(STATE_FILE);
+    NonFiniteException.check(step + 1, "loss", loss, norm, state != null && Files.isRegularFile(state) ? state : null);
   }
 
   /** Chunk index of the g-th sample of the endless, epoch-wise shuffled stream. */

@@ -8,12 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.resa.eval.Answers;
 import dev.resa.eval.Grader;
+import dev.resa.eval.Problem;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.Generator;
 import dev.resa.tokenizer.Tokenizer;
-import dev.resa.train.AdamW;
-import dev.resa.train.Gradients;
-import dev.resa.train.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import tech.tablesaw.api.Table;
 import dev.resa.core.Scalars;
 
 /**
@@ -46,75 +41,85 @@ public final class Grpo implements AutoCloseable {
   /**
    * @param lora adapter shape; default r 32, alpha 128, dropout 0.05 on all seven projections (Tina = Resa's setup).
    * @param groupSize G completions per prompt; default 4 (small scale; the advantage needs G ≥ 2).
-   * @param promptsPerStep P prompts per optimizer step; default 8.
+   * @param promptsPerStep P prompts per sampling round; default 8.
    * @param maxNewTokens completion budget; default 256.
    * @param temperature sampling temperature, also applied to the log-probabilities; default 1.0 (on-policy).
    * @param clipEps PPO clip range ε; default 0.2 (DeepSeekMath / TRL).
    * @param klBeta weight of the k3 KL estimate to the reference (adapter off); default 0.04 (TRL's default then).
-   * @param innerSteps optimizer steps per batch of samples (μ); default 1.
-   * @param lr AdamW learning rate; default 1e-6 (Tina).
-   * @param weightDecay AdamW decoupled decay; default 0.01 (torch default).
-   * @param clipNorm global gradient-norm clip; default 1.0.
-   * @param steps sampling rounds; default 100.
-   * @param seed drives prompt order and sampling.
+   * @param innerSteps optimizer steps per sampling round (μ); default 1 (TRL's GRPO).
+   * @param rounds sampling rounds; default 100.
+   * @param seed drives prompt order and sampling; default 42.
+   * @param train the loop: lr 1e-6 (Tina), constant, AdamW decay 0.01, clip 1.0; one loop step per inner step.
    */
   public record Config(LoraConfig lora, int groupSize, int promptsPerStep, int maxNewTokens, double temperature,
-                       double clipEps, double klBeta, int innerSteps, double lr, double weightDecay, double clipNorm,
-                       int steps, long seed) {
+                       double clipEps, double klBeta, int innerSteps, int rounds, long seed, LoraTrainer.Config train) {
     public Config {
       if (groupSize < 2) throw new IllegalArgumentException("GRPO needs a group of at least 2 samples per prompt, got " + groupSize);
-      if (promptsPerStep <= 0 || maxNewTokens <= 0 || innerSteps <= 0 || steps <= 0) {
-        throw new IllegalArgumentException("promptsPerStep, maxNewTokens, innerSteps and steps must be positive");
+      if (promptsPerStep <= 0 || maxNewTokens <= 0 || innerSteps <= 0 || rounds <= 0) {
+        throw new IllegalArgumentException("promptsPerStep, maxNewTokens, innerSteps and rounds must be positive");
       }
       if (!(temperature > 0)) throw new IllegalArgumentException("GRPO samples: temperature must be > 0, got " + temperature);
     }
 
     public static Config defaults() {
-      return new Config(LoraConfig.resa(), 4, 8, 256, 1.0, 0.2, 0.04, 1, 1e-6, 0.01, 1.0, 100, 42);
+      return new Config(LoraConfig.resa(), 4, 8, 256, 1.0, 0.2, 0.04, 1, 100, 42, LoraTrainer.Config.of(1e-6));
+    }
+
+    public Config withLora(LoraConfig v) {
+      return new Config(v, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, klBeta, innerSteps, rounds, seed, train);
+    }
+
+    /** {@code prompts} prompts per round, {@code group} samples each. */
+    public Config withGroups(int prompts, int group) {
+      return new Config(lora, group, prompts, maxNewTokens, temperature, clipEps, klBeta, innerSteps, rounds, seed, train);
+    }
+
+    public Config withMaxNewTokens(int v) {
+      return new Config(lora, groupSize, promptsPerStep, v, temperature, clipEps, klBeta, innerSteps, rounds, seed, train);
+    }
+
+    public Config withTemperature(double v) {
+      return new Config(lora, groupSize, promptsPerStep, maxNewTokens, v, clipEps, klBeta, innerSteps, rounds, seed, train);
+    }
+
+    public Config withKlBeta(double v) {
+      return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, v, innerSteps, rounds, seed, train);
+    }
+
+    public Config withInnerSteps(int v) {
+      return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, klBeta, v, rounds, seed, train);
+    }
+
+    public Config withRounds(int v) {
+      return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, klBeta, innerSteps, v, seed, train);
+    }
+
+    public Config withSeed(long v) {
+      return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, klBeta, innerSteps, rounds, v, train);
+    }
+
+    public Config withLr(double v) {
+      return withTrain(train.withLr(v));
+    }
+
+    public Config withTrain(LoraTrainer.Config v) {
+      return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, klBeta, innerSteps, rounds, seed, v);
     }
   }
 
-  /** A prompt (raw text, fed as is after BOS) and its gold final answer. */
-  public record Problem(String prompt, String answer) {}
 
-  /** Scores a completion's text against the gold answer (1 = correct). */
+  /**
+   * Scores a completion's text against the gold answer (1 = correct). Problems are {@link Problem}s: the
+   * {@code problem} text is the prompt, fed as is after BOS; the first of {@code answers} is the gold answer.
+   */
   @FunctionalInterface
   public interface Reward {
     double score(String completion, String answer);
   }
 
-  /** What a run returns: the per-step table and the mean reward of the first and last sampling rounds. */
-  public record Result(Table log, double firstReward, double lastReward) {}
-
-  private static final Pattern BOXED = Pattern.compile("\\\\boxed\\{([^{}]*)\\}");
-  private static final Pattern ANSWER = Pattern.compile("(?i)answer:\\s*(.*)");
-
-  /**
-   * The final answer in a completion: the last {@code \boxed{...}}, else the text after the last "Answer:",
-   * else the whole completion; trimmed, with a trailing period and surrounding {@code $} removed.
-   */
-  public static String extractAnswer(String completion) {
-    String s = completion;
-    Matcher b = BOXED.matcher(s);
-    String found = null;
-    while (b.find()) found = b.group(1);
-    if (found == null) {
-      int at = s.toLowerCase().lastIndexOf("answer:");
-      if (at >= 0) {
-        Matcher a = ANSWER.matcher(s.substring(at));
-        if (a.find()) found = a.group(1);
-      }
-    }
-    if (found == null) found = s;
-    found = found.trim();
-    if (found.endsWith(".")) found = found.substring(0, found.length() - 1).trim();
-    if (found.startsWith("$") && found.endsWith("$") && found.length() > 1) found = found.substring(1, found.length() - 1).trim();
-    return found;
-  }
-
-  /** Default reward: 1 when the extracted final answer equals the gold answer exactly, else 0. */
+  /** Default reward: 1 when the answer a completion commits to ({@link Answers#extract}) equals the gold answer exactly. */
   public static Reward exactMatch() {
-    return (completion, answer) -> extractAnswer(completion).equals(answer.trim()) ? 1.0 : 0.0;
+    return (completion, answer) -> Answers.extract(completion).map(a -> a.equals(answer.trim())).orElse(false) ? 1.0 : 0.0;
   }
 
   /**
@@ -131,7 +136,7 @@ public final class Grpo implements AutoCloseable {
   private final Reward reward;
   private final Config config;
   private final Lora lora;
-  private final TrainingLog log = new TrainingLog("grpo", "reward", "loss", "kl", "completion_tokens");
+  private final LoraTrainer trainer;
   private java.util.function.Consumer<List<String>> completionListener = texts -> {};
 
   /** Creates a fresh adapter and installs it on {@code model}. */
@@ -145,6 +150,12 @@ public final class Grpo implements AutoCloseable {
     this.config = config;
     DataType dtype = model.weights().get("model.embed_tokens.weight").getDataType();
     this.lora = Lora.create(config.lora(), model.config(), model.manager(), dtype).attachTo(model);
+    this.trainer = new LoraTrainer(model, lora, config.train(), "GRPO");
+  }
+
+  /** The training loop (its live log, a per-step listener). */
+  public LoraTrainer trainer() {
+    return trainer;
   }
 
   public Lora adapter() {
@@ -184,48 +195,59 @@ public final class Grpo implements AutoCloseable {
   /** Mean reward of {@code samples} completions per problem at {@code temperature} (0 = greedy), with the adapter on. */
   public double meanReward(List<Problem> problems, int samples, double temperature, long seed) {
     List<int[]> prompts = new ArrayList<>();
-    for (Problem p : problems) for (int s = 0; s < samples; s++) prompts.add(encodePrompt(p.prompt()));
+    for (Problem p : problems) for (int s = 0; s < samples; s++) prompts.add(encodePrompt(p.problem()));
     List<int[]> out = new Generator(model).generate(prompts,
         new Generator.Sampling(config.maxNewTokens(), temperature, 1.0, stops(), seed));
     double sum = 0;
-    for (int i = 0; i < out.size(); i++) sum += reward.score(text(out.get(i)), problems.get(i / samples).answer());
+    for (int i = 0; i < out.size(); i++) sum += reward.score(text(out.get(i)), problems.get(i / samples).answers().get(0));
     return sum / out.size();
   }
 
-  /** Runs {@link Config#steps} sampling rounds over {@code problems} (shuffled once per pass, seeded). */
-  public Result train(List<Problem> problems) {
+  /**
+   * Runs {@link Config#rounds} sampling rounds over {@code problems} (shuffled once per pass, seeded), each followed
+   * by {@link Config#innerSteps} loop steps. The log's {@code loss} is the clipped surrogate plus the KL term;
+   * {@code reward} is the round's mean reward. Round r's prompts and sampling seed depend only on r, so a resumed run
+   * (at a round boundary) draws what an uninterrupted one would.
+   */
+  public LoraTrainer.Result train(List<Problem> problems) throws IOException {
     if (problems.isEmpty()) throw new IllegalArgumentException("no problems to train on");
+    int inner = config.innerSteps();
+    Rollouts[] current = new Rollouts[1];
+    long[] currentRound = {-1};
+    return trainer.run((step, scope) -> {
+      long round = step / inner;
+      if (round != currentRound[0]) {
+        current[0] = rollout(promptsOfRound(problems, round), config.seed() * 1_000_003L + round + 1);
+        currentRound[0] = round;
+      }
+      Rollouts r = current[0];
+      double[] lk = backward(scope, r);
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      metrics.put("reward", r.meanReward);
+      metrics.put("kl", lk[1]);
+      metrics.put("completion_tokens", r.completionTokens);
+      long tokens = 0;
+      for (int[] seq : r.sequences()) tokens += seq.length;
+      return new LoraTrainer.Step(lk[0], tokens, metrics);
+    }, (long) config.rounds() * inner);
+  }
+
+  /** The prompts of round {@code round}: passes over the problems, each pass in a fresh seeded shuffle. */
+  private List<Problem> promptsOfRound(List<Problem> problems, long round) {
     Random rng = new Random(config.seed());
     List<Problem> order = new ArrayList<>(problems);
-    int cursor = order.size();
-    List<NDArray> params = lora.parameters();
-    double first = Double.NaN, last = Double.NaN;
-    long start = System.nanoTime();
-    try (AdamW adamw = new AdamW(new AdamW.Config(config.lr(), 0.9, 0.999, 1e-8, config.weightDecay()), lora.manager());
-         Progress.Bar bar = Progress.start("GRPO", config.steps())) {
-      for (int step = 1; step <= config.steps(); step++) {
-        Progress.checkInterrupted();
-        List<Problem> batch = new ArrayList<>();
-        while (batch.size() < config.promptsPerStep()) {
-          if (cursor == order.size()) {
-            Collections.shuffle(order, rng);
-            cursor = 0;
-          }
-          batch.add(order.get(cursor++));
-        }
-        Rollouts r = rollout(batch, config.seed() * 1_000_003L + step);
-        double[] m = new double[3];
-        for (int inner = 0; inner < config.innerSteps(); inner++) m = optimize(r, params, adamw, inner);
-        if (step == 1) first = r.meanReward;
-        last = r.meanReward;
-        log.add(step, 0, config.lr(), m[2], (System.nanoTime() - start) / 1e9, r.meanReward, m[0], m[1], r.completionTokens);
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        metrics.put("reward", r.meanReward);
-        metrics.put("kl", m[1]);
-        bar.update(step, metrics);
+    long first = round * config.promptsPerStep();
+    long pass = -1;
+    List<Problem> batch = new ArrayList<>();
+    for (long i = first; i < first + config.promptsPerStep(); i++) {
+      long p = i / order.size();
+      while (pass < p) {
+        Collections.shuffle(order, rng);
+        pass++;
       }
+      batch.add(order.get((int) (i % order.size())));
     }
-    return new Result(log.table(), first, last);
+    return batch;
   }
 
   /** Sampled sequences (prompt + completion), where each completion starts, and the advantages. */
@@ -235,7 +257,7 @@ public final class Grpo implements AutoCloseable {
   private Rollouts rollout(List<Problem> batch, long seed) {
     int g = config.groupSize();
     List<int[]> prompts = new ArrayList<>();
-    for (Problem p : batch) for (int i = 0; i < g; i++) prompts.add(encodePrompt(p.prompt()));
+    for (Problem p : batch) for (int i = 0; i < g; i++) prompts.add(encodePrompt(p.problem()));
     List<int[]> completions = new Generator(model).generate(prompts,
         new Generator.Sampling(config.maxNewTokens(), config.temperature(), 1.0, stops(), seed));
     int n = prompts.size();
@@ -247,7 +269,7 @@ public final class Grpo implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       int[] c = completions.get(i);
       texts.add(text(c));
-      rewards[i] = reward.score(texts.get(i), batch.get(i / g).answer());
+      rewards[i] = reward.score(texts.get(i), batch.get(i / g).answers().get(0));
       sum += rewards[i];
       tokens += c.length;
       int[] seq = new int[prompts.get(i).length + c.length];
@@ -310,9 +332,9 @@ public final class Grpo implements AutoCloseable {
     return scaled.logSoftmax(-1).gather(b.targets().expandDims(-1), -1).squeeze(-1); // [N, L-1]
   }
 
-  /** One optimizer step on the rollouts; returns {loss, kl, grad norm}. */
-  private double[] optimize(Rollouts r, List<NDArray> params, AdamW adamw, int inner) {
-    try (NDManager scope = model.stepScope()) {
+  /** Loss and gradients of the rollouts in {@code scope}; returns {loss, kl}. */
+  private double[] backward(NDManager scope, Rollouts r) {
+    {
       Batch b = batch(scope, r);
       NDArray ref = null;
       if (config.klBeta() > 0) {
@@ -345,19 +367,13 @@ public final class Grpo implements AutoCloseable {
       } finally {
         lora.train(false);
       }
-      double norm = Gradients.clipGlobalNorm(params, config.clipNorm());
-      adamw.step(params, config.lr());
-      return new double[] {SaeTuning.scalar(loss), klMean == null ? 0 : SaeTuning.scalar(klMean), norm};
+      return new double[] {SaeTuning.scalar(loss), klMean == null ? 0 : SaeTuning.scalar(klMean)};
     }
   }
 
   /** Saves the adapter (PEFT format). */
   public void save(Path dir, String baseModelName) throws IOException {
     lora.save(dir, baseModelName);
-  }
-
-  public Table log() {
-    return log.table();
   }
 
   @Override

@@ -8,19 +8,17 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.Hooks;
-import dev.resa.train.AdamW;
-import dev.resa.train.Gradients;
-import dev.resa.train.LrSchedule;
-import dev.resa.train.Progress;
+import dev.resa.train.Losses;
+import dev.resa.train.Batches;
+import dev.resa.train.TokenBatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import tech.tablesaw.api.Table;
 import dev.resa.core.Scalars;
 
 /**
@@ -38,78 +36,69 @@ import dev.resa.core.Scalars;
  * {@link Config#prefixShortcut} switches between the two; the tests show they agree.
  */
 public final class SaeTuning implements AutoCloseable {
-  /** Learning-rate schedules: Resa's code uses none (constant); the paper's Table 7 says cosine with a floor. */
-  public enum Schedule { CONSTANT, COSINE }
-
   /**
    * @param layer ℓ, the decoder layer whose output the SAE replaces (Resa: 12 of 28 for R1-Distill-1.5B).
    * @param lora adapter shape; default r 32, alpha 128, dropout 0.05 on all seven projections (Resa's recipe).
-   * @param lr peak learning rate; default 1e-6 (Resa's recipe, not config.py's 5e-5).
-   * @param weightDecay AdamW decoupled decay; default 0.01 (torch's AdamW default, which Resa keeps).
-   * @param clipNorm global gradient-norm clip; default 1.0 (DeepSpeed "auto" resolves to the HF default 1.0).
    * @param epochs passes over the elicitation chunks; default 2 (Resa's recipe).
    * @param batchSize chunks per optimizer step; default 2 (1 chunk on each of Resa's 2 GPUs, gradients averaged
    *     by rank = batchmean over 2).
-   * @param schedule learning-rate schedule; default constant (the code), cosine available (the paper).
-   * @param warmupSteps linear warm-up steps for the cosine schedule; default 0.
    * @param prefixShortcut run layers 0..ℓ once and adapt only ℓ+1..; default true (exactly equivalent, faster).
-   * @param saveEvery steps between PEFT adapter checkpoints; default 500 (Resa's recipe), 0 disables them.
-   * @param outDir where checkpoints, the final adapter and the training table go, or null to keep nothing.
-   * @param baseModelName written into adapter_config.json as base_model_name_or_path.
+   * @param train the loop: lr 1e-6 (Resa's recipe, not config.py's 5e-5), constant, AdamW decay 0.01, clip 1.0,
+   *     a PEFT checkpoint every 500 steps (Resa's recipe).
    */
-  public record Config(int layer, LoraConfig lora, double lr, double weightDecay, double clipNorm, int epochs,
-                       int batchSize, Schedule schedule, int warmupSteps, boolean prefixShortcut, int saveEvery,
-                       Path outDir, String baseModelName) {
+  public record Config(int layer, LoraConfig lora, int epochs, int batchSize, boolean prefixShortcut, LoraTrainer.Config train) {
     public Config {
       if (epochs <= 0 || batchSize <= 0) throw new IllegalArgumentException("epochs and batchSize must be positive");
-      if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
     }
 
     /** Resa's recipe at splice layer {@code layer}. */
     public static Config resa(int layer) {
-      return new Config(layer, LoraConfig.resa(), 1e-6, 0.01, 1.0, 2, 2, Schedule.CONSTANT, 0, true, 500, null, "");
+      return new Config(layer, LoraConfig.resa(), 2, 2, true, LoraTrainer.Config.of(1e-6));
     }
 
     public Config withLr(double v) {
-      return new Config(layer, lora, v, weightDecay, clipNorm, epochs, batchSize, schedule, warmupSteps, prefixShortcut, saveEvery, outDir, baseModelName);
+      return withTrain(train.withLr(v));
     }
 
     public Config withEpochs(int v) {
-      return new Config(layer, lora, lr, weightDecay, clipNorm, v, batchSize, schedule, warmupSteps, prefixShortcut, saveEvery, outDir, baseModelName);
+      return new Config(layer, lora, v, batchSize, prefixShortcut, train);
     }
 
     public Config withBatchSize(int v) {
-      return new Config(layer, lora, lr, weightDecay, clipNorm, epochs, v, schedule, warmupSteps, prefixShortcut, saveEvery, outDir, baseModelName);
+      return new Config(layer, lora, epochs, v, prefixShortcut, train);
     }
 
     public Config withLora(LoraConfig v) {
-      return new Config(layer, v, lr, weightDecay, clipNorm, epochs, batchSize, schedule, warmupSteps, prefixShortcut, saveEvery, outDir, baseModelName);
+      return new Config(layer, v, epochs, batchSize, prefixShortcut, train);
     }
 
     public Config withPrefixShortcut(boolean v) {
-      return new Config(layer, lora, lr, weightDecay, clipNorm, epochs, batchSize, schedule, warmupSteps, v, saveEvery, outDir, baseModelName);
+      return new Config(layer, lora, epochs, batchSize, v, train);
     }
 
-    public Config withSchedule(Schedule v, int warmup) {
-      return new Config(layer, lora, lr, weightDecay, clipNorm, epochs, batchSize, v, warmup, prefixShortcut, saveEvery, outDir, baseModelName);
+    /** Cosine after a warm-up of {@code warmup} of the steps down to a tenth (the paper), or constant (the code). */
+    public Config withSchedule(LoraTrainer.Schedule v, double warmup) {
+      return withTrain(train.withSchedule(v, warmup, 0.1));
     }
 
     public Config withOutput(Path dir, int every, String baseName) {
-      return new Config(layer, lora, lr, weightDecay, clipNorm, epochs, batchSize, schedule, warmupSteps, prefixShortcut, every, dir, baseName);
+      return withTrain(train.withOutput(dir, every, baseName));
+    }
+
+    public Config withTrain(LoraTrainer.Config v) {
+      return new Config(layer, lora, epochs, batchSize, prefixShortcut, v);
     }
   }
 
   /** One batch's measurements: the loss and the splice's reconstruction error on the teacher's h_ℓ. */
   public record Measured(double kl, double fvu, double mse) {}
 
-  /** What a run returns: the training table, KL at the first and last step, and the final adapter's folder. */
-  public record Result(Table log, double firstKl, double lastKl, long steps, Path adapterDir) {}
 
   private final DecoderLM model;
   private final Splice sae;
   private final Config config;
   private final Lora lora;
-  private final TrainingLog log = new TrainingLog("sae-tuning", "kl", "fvu", "mse");
+  private final LoraTrainer trainer;
 
   /**
    * Creates the adapter and installs it on {@code model} (replacing any other adapter). LoRA goes on layers
@@ -135,6 +124,7 @@ public final class SaeTuning implements AutoCloseable {
     }
     DataType dtype = model.weights().get("model.embed_tokens.weight").getDataType();
     this.lora = Lora.create(lc, model.config(), model.manager(), dtype).attachTo(model);
+    this.trainer = new LoraTrainer(model, lora, config.train(), "Stage II (SAE-Tuning, layer " + config.layer() + ")");
   }
 
   public Lora adapter() {
@@ -145,8 +135,9 @@ public final class SaeTuning implements AutoCloseable {
     return config;
   }
 
-  public Table log() {
-    return log.table();
+  /** The training loop (its live log, a per-step listener). */
+  public LoraTrainer trainer() {
+    return trainer;
   }
 
   /**
@@ -166,35 +157,35 @@ public final class SaeTuning implements AutoCloseable {
     long batch = tokens.getShape().get(0);
     int l = config.layer();
     AtomicReference<NDArray> captured = new AtomicReference<>();
-    NDArray teacher; // [B, T, V]
+    int last = model.config().numLayers() - 1;
+    NDArray teacher; // [B, T, D], final residual (the logits are made in chunks by the loss)
     NDArray hHat = null; // [B, T, D], the shortcut's student input
     try (AutoCloseable off = model.disableAdapter()) {
       if (config.prefixShortcut()) {
         NDArray h = model.forward(tokens, new DecoderLM.Options().stopAfter(l)).hidden(); // [B, T, D]
         captured.set(h);
         hHat = splice(h);
-        teacher = model.resume(h, l + 1, new DecoderLM.Options()).logits();
+        teacher = model.resume(h, l + 1, new DecoderLM.Options().stopAfter(last)).hidden();
       } else {
         Hooks read = Hooks.create().read("layers." + l, captured::set);
-        teacher = model.forward(tokens, new DecoderLM.Options().hooks(read)).logits();
+        teacher = model.forward(tokens, new DecoderLM.Options().hooks(read).stopAfter(last)).hidden();
       }
     } catch (Exception e) {
       throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
-    NDArray logPT = teacher.logSoftmax(-1); // [B, T, V]
-    NDArray pT = logPT.exp();
     NDArray loss;
     lora.train(true);
     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-      NDArray student; // [B, T, V]
+      NDArray student; // [B, T, D], final residual
       if (config.prefixShortcut()) {
-        student = model.resume(hHat, l + 1, new DecoderLM.Options()).logits();
+        student = model.resume(hHat, l + 1, new DecoderLM.Options().stopAfter(last)).hidden();
       } else {
         Hooks splice = Hooks.create().replace("layers." + l, this::splice, true);
-        student = model.forward(tokens, new DecoderLM.Options().hooks(splice)).logits();
+        student = model.forward(tokens, new DecoderLM.Options().hooks(splice).stopAfter(last)).hidden();
       }
-      NDArray kl = valid == null ? klTeacherStudent(pT, logPT, student)
-          : pT.mul(logPT.sub(student.logSoftmax(-1))).sum(new int[] {-1}).mul(valid).sum(); // [B, T] masked, summed
+      long d = model.config().hiddenSize();
+      NDArray kl = Losses.klChunked(model.finalNorm(teacher).reshape(-1, d), model.finalNorm(student).reshape(-1, d), // [B·T, D]
+          model.headWeight(), valid == null ? null : valid.reshape(-1), LOSS_CHUNK_ROWS); // Σ valid · KL, [chunk, V] at a time
       loss = kl.mul(Scalars.of(student, 1.0 / batch));
       gc.backward(loss);
     } finally {
@@ -208,14 +199,11 @@ public final class SaeTuning implements AutoCloseable {
     return new Measured(scalar(loss), sq / Math.max(var, 1e-30), sq / h.size());
   }
 
+  /** Positions per chunk of the Stage-II loss: 256 × 151,936 fp32 logits are 156 MB, so a chunk costs ~1.2 GB. */
+  static final int LOSS_CHUNK_ROWS = 256;
+
   static double scalar(NDArray a) {
     return a.toType(DataType.FLOAT64, false).getDouble();
-  }
-
-  /** Σ_{t,v} p_T (log p_T − log q_S): {@code torch.nn.functional.kl_div(log q, p, reduction="sum")}. */
-  static NDArray klTeacherStudent(NDArray pT, NDArray logPT, NDArray studentLogits) {
-    NDArray logQ = studentLogits.logSoftmax(-1); // [B, T, V]
-    return pT.mul(logPT.sub(logQ)).sum();
   }
 
   /** SAE(h) on [B, T, D] through the [N, D] interface. */
@@ -225,7 +213,7 @@ public final class SaeTuning implements AutoCloseable {
   }
 
   /** Trains on packed chunks (all of one length) for {@link Config#epochs} epochs; checkpoints as configured. */
-  public Result train(List<int[]> chunks) throws IOException {
+  public LoraTrainer.Result train(List<int[]> chunks) throws IOException {
     if (chunks.isEmpty()) throw new IllegalArgumentException("no elicitation chunks to train on");
     int t = chunks.get(0).length;
     for (int i = 0; i < chunks.size(); i++) {
@@ -237,65 +225,30 @@ public final class SaeTuning implements AutoCloseable {
         }
       }
     }
-    long perEpoch = (chunks.size() + config.batchSize() - 1) / config.batchSize();
-    long total = perEpoch * config.epochs();
-    LrSchedule schedule = config.schedule() == Schedule.CONSTANT ? LrSchedule.constant(config.lr())
-        : LrSchedule.cosine(config.lr(), 0.1 * config.lr(), config.warmupSteps(), total);
-    List<NDArray> params = lora.parameters();
-    double first = Double.NaN, last = Double.NaN;
-    long step = 0;
-    long start = System.nanoTime();
-    try (AdamW adamw = new AdamW(new AdamW.Config(config.lr(), 0.9, 0.999, 1e-8, config.weightDecay()), lora.manager());
-         Progress.Bar bar = Progress.start("Stage II (SAE-Tuning, layer " + config.layer() + ")", total)) {
-      for (int epoch = 0; epoch < config.epochs(); epoch++) {
-        for (int b = 0; b < chunks.size(); b += config.batchSize()) {
-          Progress.checkInterrupted();
-          List<int[]> batch = chunks.subList(b, Math.min(chunks.size(), b + config.batchSize()));
-          double lr = schedule.at(step);
-          Measured m;
-          double gradNorm;
-          try (NDManager scope = model.stepScope()) {
-            for (NDArray p : sae.parameters()) p.tempAttach(scope);
-            m = backward(tokens(scope, batch));
-            gradNorm = Gradients.clipGlobalNorm(params, config.clipNorm());
-            adamw.step(params, lr);
-          }
-          step++;
-          if (step == 1) first = m.kl();
-          last = m.kl();
-          log.add(step, epoch, lr, gradNorm, (System.nanoTime() - start) / 1e9, m.kl(), m.fvu(), m.mse());
-          bar.update(step, metrics(m));
-          if (config.outDir() != null && config.saveEvery() > 0 && step % config.saveEvery() == 0) {
-            lora.save(config.outDir().resolve("checkpoint-" + step), config.baseModelName());
-            log.save(config.outDir().resolve("training.csv"));
-          }
-        }
-      }
-    }
-    Path adapterDir = null;
-    if (config.outDir() != null) {
-      adapterDir = config.outDir().resolve("adapter");
-      lora.save(adapterDir, config.baseModelName());
-      log.save(config.outDir().resolve("training.csv"));
-    }
-    return new Result(log.table(), first, last, step, adapterDir);
+    return train(Batches.packed(chunks, config.batchSize()), Batches.stepsPerEpoch(chunks.size(), config.batchSize()) * config.epochs());
   }
 
-  private static Map<String, Double> metrics(Measured m) {
-    Map<String, Double> out = new LinkedHashMap<>();
-    out.put("kl", m.kl());
-    out.put("fvu", m.fvu());
-    return out;
+  /**
+   * Trains for {@code steps} steps on {@code data}; padded batches mask pads out of the KL. The log's {@code loss} is
+   * Resa's {@code Σ KL / B}; {@code kl_token} is the mean KL per real token, comparable across sequence lengths.
+   */
+  public LoraTrainer.Result train(Batches data, long steps) throws IOException {
+    return trainer.run((step, scope) -> {
+      for (NDArray p : sae.parameters()) p.tempAttach(scope);
+      TokenBatch b = data.at(step, scope);
+      Measured m = backward(b.tokens(), b.valid());
+      long tokens = b.realTokens();
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      metrics.put("kl_token", m.kl() * b.tokens().getShape().get(0) / tokens);
+      metrics.put("fvu", m.fvu());
+      metrics.put("mse", m.mse());
+      return new LoraTrainer.Step(m.kl(), tokens, metrics);
+    }, steps);
   }
 
   /** A batch of equal-length chunks as int64 [B, T] in {@code scope}. */
   static NDArray tokens(NDManager scope, List<int[]> rows) {
-    int t = rows.get(0).length;
-    long[] flat = new long[rows.size() * t];
-    for (int r = 0; r < rows.size(); r++) {
-      for (int i = 0; i < t; i++) flat[r * t + i] = rows.get(r)[i];
-    }
-    return scope.create(flat, new Shape(rows.size(), t)); // [B, T]
+    return TokenBatch.packed(scope, rows).tokens(); // [B, T]
   }
 
   /**

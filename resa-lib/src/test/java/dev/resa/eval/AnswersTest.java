@@ -26,6 +26,22 @@ class AnswersTest {
   }
 
   @Test
+  void mathVerifyOrderNearbyBoxesPhrasesSpansAndNumbers() {
+    assertEquals(Optional.of("-2, 1"), Answers.extract("The integers are \\boxed{-2} \\quad\\text{and}\\quad \\boxed{1}."));
+    assertEquals(Optional.of("2"), Answers.extract("I first wrote \\boxed{1}. Checking the parity again, it is \\boxed{2}."));
+    assertEquals(Optional.of("34"), Answers.extract("Final Answer: The largest $n$ is 34."));
+    assertEquals(Optional.of("9"), Answers.extract("Answer $$ \n 9 \n $$"));
+    assertEquals(Optional.empty(), Answers.extract("Answer $ \n 9 \n $"), "an inline span over lines is malformed");
+    assertEquals(Optional.of("\\frac15"), Answers.extract("so it is $\\frac15$"));
+    assertEquals(Optional.of("120"), Answers.extract("The volume is $5 \\times 6 \\times 4 = 120$."), "a computation gives its result");
+    assertEquals(Optional.of("x = -6"), Answers.extract("hence $x = -6$."), "an assignment stays whole");
+    assertEquals(Optional.of("12"), Answers.extract("with $d = \\frac{90}{n}$ there are 12 sequences. I hope it is correct."));
+    assertEquals(Optional.of("2.74"), Answers.extract("Soucis : 2,74 $ a.."), "a decimal comma");
+    assertEquals(Optional.of("\\frac{10}{9}"), Answers.extract("\\frac{10}{9}"), "a bare expression is the answer");
+    assertEquals(Optional.empty(), Answers.extract("AZYUK2A"));
+  }
+
+  @Test
   void gpqaLettersComeFromTheAnswerLineOrABoxOrTheLastLine() {
     assertEquals(Optional.of('C'), Answers.letter("Option A looks wrong because...\nAnswer: C"));
     assertEquals(Optional.of('B'), Answers.letter("The answer is (B)."));

@@ -22,7 +22,9 @@ class EquivalenceTest {
       1\\,000\\,000                      | 1000000
       \\$18                              | 18
       18 \\text{ dollars}                | 18
-      50\\%                              | 50
+      50\\%                              | 0.5
+      50                                 | 50\\%
+      50\\%                              | 50\\%
       30^\\circ                          | 30
       30^{\\circ}                        | 30
       5 \\text{ cm}                      | 5
@@ -127,9 +129,31 @@ class EquivalenceTest {
       \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix} | \\begin{pmatrix}1&3\\\\2&4\\end{pmatrix}
       2                                  | 2.0001
       y = 2x + 3                         | y = 2x - 3
+      50\\%                              | 50
+      5 \\text{ cm}                      | 5 \\text{ m}
+      x \\ge 2                           | [2, \\infty)
       """)
   void different(String pred, String ref) {
     assertEquals(false, Equivalence.equal(pred, ref), pred + " vs " + ref);
+  }
+
+  /** math-verify's float_rounding (decimal places kept when a decimal is involved) and strict (variable names matter). */
+  @Test
+  void precisionAndStrictnessFollowTheOptions() {
+    Equivalence.Options three = new Equivalence.Options(3, true), four = new Equivalence.Options(4, true);
+    assertEquals(true, Equivalence.equal("0.333", "\\frac{1}{3}", three));
+    assertEquals(false, Equivalence.equal("0.333", "\\frac{1}{3}", four));
+    assertEquals(true, Equivalence.equal("1.333", "\\frac{1}{3} + 1", three));
+    assertEquals(false, Equivalence.equal("1.333", "\\frac{1}{3} + 1", four));
+    assertEquals(true, Equivalence.equal("(0.6, 2.67]", "(\\frac{3}{5}, \\frac{8}{3}]", new Equivalence.Options(2, true)));
+    assertEquals(false, Equivalence.equal("(0.6, 2.67]", "(\\frac{3}{5}, \\frac{8}{3}]", Equivalence.Options.DEFAULT));
+    assertEquals(true, Equivalence.equal("\\sqrt{17}", "4.123105625617661", new Equivalence.Options(5, true)));
+    assertEquals(false, Equivalence.equal("f(y)", "f(x)"), "strict: variables keep their names");
+    assertEquals(true, Equivalence.equal("f(y)", "f(x)", new Equivalence.Options(6, false)), "non-strict: matched by order");
+    assertEquals(false, Equivalence.equal("x + 2y", "y + 2x", new Equivalence.Options(6, false)));
+    Grader loose = new Grader(Duration.ofSeconds(5), three);
+    assertEquals(true, loose.equal("0.333", "\\frac13"));
+    assertEquals(false, new Grader().equal("0.333", "\\frac13"));
   }
 
   @Test

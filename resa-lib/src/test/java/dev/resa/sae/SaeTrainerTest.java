@@ -182,5 +182,77 @@ class SaeTrainerTest {
     }
   }
 
+  /** A fresh stream of {@code n} synthetic batches, batch i seeded with i (the same data on every call). */
+  private static java.util.Iterator<Map<String, NDArray>> stream(NDManager m, int n, int poisonAt) {
+    return new java.util.Iterator<>() {
+      int i = 0;
+
+      @Override
+      public boolean hasNext() {
+        return i < n;
+      }
+
+      @Override
+      public Map<String, NDArray> next() {
+        NDArray x = sparseData(m, 128, 100 + i);
+        if (++i == poisonAt) x.set(new ai.djl.ndarray.index.NDIndex("0, 0"), Float.NaN); // one NaN activation
+        return Map.of("h", x);
+      }
+    };
+  }
+
+  @Test
+  void resumingFromACheckpointEqualsTheUninterruptedRun() throws Exception {
+    for (SaeTrainer.Optimizer opt : SaeTrainer.Optimizer.values()) {
+      Path dir = tmpDir.resolve("resume-" + opt);
+      SaeTrainer.Config cfg = SaeTrainer.Config.resa().withOptimizer(opt).withLr(0.01).withDeadThreshold(300);
+      double[] fullFvu;
+      float[][] full = new float[4][];
+      try (NDManager m = manager.newSubManager();
+          SaeTrainer t = new SaeTrainer(cfg, SaeTrainer.fromScratch(List.of("h"), SparseCoderConfig.of(8, 32, 2), m, 42))) {
+        fullFvu = t.fit(stream(m, 12, -1), 12).doubleColumn("fvu").asDoubleArray();
+        try (SparseCoder avg = t.averaged("h", m)) {
+          for (int j = 0; j < 4; j++) full[j] = avg.parameters().get(j).toFloatArray();
+        }
+      }
+      try (NDManager m = manager.newSubManager();
+          SaeTrainer t = new SaeTrainer(cfg.withCheckpoints(dir, 5), SaeTrainer.fromScratch(List.of("h"), SparseCoderConfig.of(8, 32, 2), m, 42))) {
+        t.fit(stream(m, 12, -1), 7); // a checkpoint at step 5; steps 6-7 are lost, as in a crash
+      }
+      try (NDManager m = manager.newSubManager();
+          SaeTrainer t = new SaeTrainer(cfg, SaeTrainer.fromScratch(List.of("h"), SparseCoderConfig.of(8, 32, 2), m, 7))) { // other init
+        t.resume(dir);
+        assertEquals(5, t.steps());
+        double[] fvu = t.fit(stream(m, 12, -1), 12).doubleColumn("fvu").asDoubleArray();
+        assertArrayEquals(fullFvu, fvu, 1e-6, opt + ": FVU curve after resume");
+        try (SparseCoder avg = t.averaged("h", m)) {
+          for (int j = 0; j < 4; j++) assertArrayEquals(full[j], avg.parameters().get(j).toFloatArray(), 1e-6f, opt + ": saved SAE tensor " + j);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aNonFiniteFvuStopsTrainingAndKeepsTheLastCheckpoint() throws Exception {
+    Path dir = tmpDir.resolve("guard");
+    try (NDManager m = manager.newSubManager();
+        SaeTrainer t = new SaeTrainer(SaeTrainer.Config.resa().withLr(0.01).withCheckpoints(dir, 1),
+            SaeTrainer.fromScratch(List.of("h"), SparseCoderConfig.of(8, 32, 2), m, 42))) {
+      t.fit(stream(m, 2, -1), 2);
+      byte[] before = Files.readAllBytes(dir.resolve(SaeTrainer.STATE_FILE));
+      float[] wEnc = t.sae("h").wEnc().toFloatArray();
+      dev.resa.train.NonFiniteException e = org.junit.jupiter.api.Assertions.assertThrows(dev.resa.train.NonFiniteException.class,
+          () -> t.fit(stream(m, 5, 3), 5)); // the stream's 3rd batch (step 3) holds a NaN
+      System.out.println("guard: " + e.getMessage());
+      assertEquals(3, e.step());
+      assertTrue(e.getMessage().startsWith("step 3: fvu is NaN"), e.getMessage());
+      assertTrue(e.getMessage().contains(dir.resolve(SaeTrainer.STATE_FILE).toString()), e.getMessage());
+      assertArrayEquals(before, Files.readAllBytes(dir.resolve(SaeTrainer.STATE_FILE)), "the last good checkpoint is untouched");
+      assertArrayEquals(wEnc, t.sae("h").wEnc().toFloatArray(), "no update at the failing step (W_dec only gets its row renormalisation)");
+      for (NDArray p : t.sae("h").parameters()) for (float v : p.toFloatArray()) assertTrue(Float.isFinite(v), "parameters stay finite");
+      assertEquals(2, t.steps());
+    }
+  }
+
   @org.junit.jupiter.api.io.TempDir Path tmpDir;
 }

@@ -18,6 +18,7 @@ import dev.resa.model.Weights;
 import dev.resa.tokenizer.CharTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -126,6 +127,28 @@ class LmTrainerTest {
       LmTrainer t = new LmTrainer(model, cfg.withSeed(4), chunks);
       IOException e = assertThrows(IOException.class, () -> t.resume(ckpt));
       assertTrue(e.getMessage().contains("resa.seed"), e.getMessage());
+    }
+  }
+
+  /** {@code train-lm --lr 1e9}: the run stops at the first non-finite loss, naming the step, the last checkpoint intact. */
+  @Test
+  void aDivergingRunStopsBeforeItsFirstNonFiniteUpdate(@TempDir Path dir) throws IOException {
+    List<long[]> chunks = Packing.pack(additions(200, 2), TOK, 17);
+    LmTrainer.Config cfg = SMALL.withSteps(40).withLr(1e9, 0).withCheckpoints(dir, 1);
+    try (NDManager m = Djl.newManager(ai.djl.Device.cpu()); DecoderLM model = tinyModel(m, 32, 64, 32, 21);
+         LmTrainer t = new LmTrainer(model, cfg, chunks)) {
+      NonFiniteException e = assertThrows(NonFiniteException.class, t::train);
+      System.out.println("guard: " + e.getMessage());
+      assertTrue(e.step() >= 2, "step 1 runs on the finite initial weights");
+      assertTrue(e.getMessage().startsWith("step " + e.step() + ": "), e.getMessage());
+      assertTrue(e.getMessage().contains(dir.resolve(LmTrainer.STATE_FILE).toString()), e.getMessage());
+      assertEquals(e.step() - 1, t.step(), "no update was taken at the failing step");
+      try (dev.resa.io.SafeTensors.Reader r = dev.resa.io.SafeTensors.open(dir.resolve(LmTrainer.STATE_FILE))) {
+        assertEquals(Long.toString(e.step() - 1), r.metadata().get("resa.step"), "the checkpoint is the last good step's");
+        for (String name : r.entries().keySet()) {
+          for (float v : r.readFloats(name)) assertTrue(Float.isFinite(v), "checkpoint tensor " + name + " holds " + v);
+        }
+      }
     }
   }
 

@@ -267,14 +267,14 @@ class SaeTuningTest {
       TinyTopK sae = new TinyTopK(root, 16, 64, 4, 6, DataType.FLOAT32);
       try (SaeTuning t = new SaeTuning(model, sae, cfg)) {
         double before = meanKl(model, t, data);
-        SaeTuning.Result r = t.train(data);
+        LoraTrainer.Result r = t.train(data);
         double after = meanKl(model, t, data);
         System.out.printf("Stage II training: KL before %.4f, after %.4f (%d steps; first step %.4f, last %.4f)%n",
-            before, after, r.steps(), r.firstKl(), r.lastKl());
+            before, after, r.steps(), r.firstLoss(), r.lastLoss());
         assertEquals(16, r.steps());
         assertTrue(after < 0.7 * before, "KL " + before + " -> " + after);
-        assertEquals(16, r.log().rowCount());
-        assertTrue(r.log().doubleColumn("fvu").get(0) > 0);
+        assertEquals(16, r.log().rows());
+        assertTrue(r.log().table().doubleColumn("fvu").get(0) > 0);
         assertTrue(Files.isRegularFile(dir.resolve("run/checkpoint-10").resolve(PeftFormat.WEIGHTS)));
         assertTrue(Files.isRegularFile(dir.resolve("run/checkpoint-10").resolve(PeftFormat.CONFIG)));
         assertEquals(17, Files.readAllLines(dir.resolve("run/training.csv")).size());

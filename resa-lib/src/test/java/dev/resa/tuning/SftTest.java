@@ -27,7 +27,7 @@ class SftTest {
     ModelConfig c = ModelConfig.tinyQwen2(16, 32, 2, 4, 2, 48, 32);
     try (NDManager root = NDManager.newBaseManager();
          DecoderLM model = new DecoderLM(c, Weights.random(c, root.newSubManager(), 2, DataType.FLOAT64))) {
-      Sft.Config cfg = new Sft.Config(new LoraConfig(4, 8, 0, LoraConfig.ALL_TARGETS, null, 1), 1e-2, 0, 1.0, 1, 2, 0, 0, null, "tiny");
+      Sft.Config cfg = Sft.Config.resa().withLora(new LoraConfig(4, 8, 0, LoraConfig.ALL_TARGETS, null, 1)).withLr(1e-2);
       try (Sft sft = new Sft(model, cfg); NDManager step = model.stepScope()) {
         long[] in = {1, 5, 7, 2, 3, 3, 9, 4}, out = {5, 7, 2, 11, 3, 9, 4, 0};
         double[] mask = new double[8];
@@ -60,11 +60,12 @@ class SftTest {
     try (NDManager root = NDManager.newBaseManager();
          DecoderLM model = new DecoderLM(c, Weights.random(c, root.newSubManager(), 1, DataType.FLOAT32))) {
       model.weights().get("model.embed_tokens.weight").muli(25); // N(0, 0.5): the tied head can express confident logits
-      Sft.Config cfg = new Sft.Config(new LoraConfig(8, 16, 0, LoraConfig.ALL_TARGETS, null, 1), 1e-2, 0, 1.0, 40, 2, 0.05, 0, null, "tiny");
+      Sft.Config cfg = Sft.Config.resa().withLora(new LoraConfig(8, 16, 0, LoraConfig.ALL_TARGETS, null, 1)).withLr(1e-2)
+          .withEpochs(40).withBatchSize(2);
       try (Sft sft = new Sft(model, cfg)) {
-        double last = sft.train(chunks);
-        double first = sft.log().doubleColumn("loss").get(0);
-        System.out.printf("SFT: cross-entropy %.3f -> %.3f in %d steps%n", first, last, sft.log().rowCount());
+        LoraTrainer.Result r = sft.train(chunks);
+        double first = r.firstLoss(), last = r.lastLoss();
+        System.out.printf("SFT: cross-entropy %.3f -> %.3f in %d steps%n", first, last, r.log().rows());
         assertTrue(last < 0.5 * first, first + " -> " + last);
       }
     }
