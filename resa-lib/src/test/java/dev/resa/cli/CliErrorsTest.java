@@ -124,6 +124,14 @@ class CliErrorsTest {
   }
 
   @Test
+  void trainLmStopsAtANonFiniteLossWithOneLine() {
+    Path out = tmp.resolve("diverged");
+    assertOneLineError(1, true, args("train-lm", "--data", text.toString(), "--out", out.toString(), "--steps", "40", "--lr", "1e9",
+        "--warmup", "0", "--checkpoint-every", "1", "--hidden", "32", "--layers", "1", "--heads", "2", "--kv-heads", "1",
+        "--intermediate", "64", "--seq-len", "16", "--batch", "4", "--device", "cpu"), "step ", "stopped before the update", out.toString());
+  }
+
+  @Test
   void trainSaeNamesTheMissingDataFile() {
     Path missing = tmp.resolve("no-such-data.jsonl");
     assertOneLineError(1, true, args("train-sae", "--model", base.toString(), "--tokenizer", charTok.toString(), "--hook", "layers.0",
