@@ -66,9 +66,21 @@ public final class GrpoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  /** How a completion is scored against the gold answer. */
+  enum Reward {
+    /** The evaluation's extractor and equivalence checker. */
+    MATH,
+    /** Exact match of the extracted answer. */
+    EXACT;
+
+    Grpo.Reward function() {
+      return this == MATH ? Grpo.mathEquivalence() : Grpo.exactMatch();
+    }
+  }
+
   @Option(names = "--reward", defaultValue = "math",
       description = "math (the evaluation's extractor + equivalence checker) or exact (exact match of the extracted answer).")
-  String reward;
+  Reward reward;
 
   @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
   int saveEvery;
@@ -85,12 +97,7 @@ public final class GrpoCommand implements Callable<Integer> {
       Grpo.Config cfg = Grpo.Config.defaults().withLora(lora.config(seed)).withGroups(prompts, group).withMaxNewTokens(maxNew)
           .withTemperature(temperature).withKlBeta(beta).withRounds(steps).withSeed(seed).withLr(lr);
       cfg = cfg.withTrain(cfg.train().withOutput(out, saveEvery, base.toString()).withResume(resume));
-      Grpo.Reward fn = switch (reward) {
-        case "math" -> Grpo.mathEquivalence();
-        case "exact" -> Grpo.exactMatch();
-        default -> throw new IllegalArgumentException("--reward must be math or exact, got '" + reward + "'");
-      };
-      try (Grpo grpo = new Grpo(model, tok, fn, cfg)) {
+      try (Grpo grpo = new Grpo(model, tok, reward.function(), cfg)) {
         double[] reward = grpo.train(problems).log().table().doubleColumn("reward").asDoubleArray();
         System.out.printf(Locale.ROOT, "GRPO: mean reward first step %.3f, last step %.3f; adapter in %s%n", reward[0], reward[reward.length - 1],
             out.resolve("adapter"));

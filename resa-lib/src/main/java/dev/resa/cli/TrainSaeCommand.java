@@ -39,9 +39,12 @@ public final class TrainSaeCommand implements Callable<Integer> {
   @Option(names = "--k", defaultValue = "32", description = "Active latents per token (Resa: ${DEFAULT-VALUE}).")
   int k;
 
+  /** Where the SAEs start: fresh weights, or saved SAEs given with {@code --init}. */
+  enum Mode { SCRATCH, FINETUNE }
+
   @Option(names = "--mode", defaultValue = "scratch",
       description = "scratch (Resa's trained-from-scratch; also how to pre-train on another model/corpus) or finetune (--init; b_dec is reset to the data mean). Default: ${DEFAULT-VALUE}.")
-  String mode;
+  Mode mode;
 
   @Option(names = "--init", paramLabel = "DIR", description = "For --mode finetune: folder holding <hook>/ (or <hook>.mlp/, as EleutherAI ships) SAEs in sparsify's layout.")
   Path init;
@@ -87,9 +90,8 @@ public final class TrainSaeCommand implements Callable<Integer> {
       ActivationSource src = new ActivationSource(model, hooks);
       SparseCoderConfig shape = SparseCoderConfig.of(src.width(), latents, k);
       Map<String, SparseCoder> saes = switch (mode) {
-        case "scratch" -> SaeTrainer.fromScratch(hooks, shape, manager, seed);
-        case "finetune" -> loadInit(manager, model);
-        default -> throw new IllegalArgumentException("--mode must be scratch or finetune, got " + mode);
+        case SCRATCH -> SaeTrainer.fromScratch(hooks, shape, manager, seed);
+        case FINETUNE -> loadInit(manager, model);
       };
       System.err.printf("train-sae: %d examples -> %d chunks x %d tokens; hooks %s; n=%d k=%d; %s%n", texts.size(), chunks.size(), io.ctxLen, hooks,
           latents, k, mode);

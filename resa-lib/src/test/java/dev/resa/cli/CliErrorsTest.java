@@ -223,6 +223,10 @@ class CliErrorsTest {
     assertOneLineError(2, false, args("bench", "lm", "--no-such-option"), "--no-such-option");
     assertOneLineError(2, false, args("tune", "--schedule", "linear", "--base", base.toString(), "--sae", tmp.toString(), "--layer", "0",
         "--data", text.toString(), "--out", tmp.resolve("y").toString()), "--schedule", "'linear'", "CONSTANT", "COSINE");
+    assertOneLineError(2, false, args("grpo", "--reward", "fuzzy", "--base", base.toString(), "--data", problems.toString(), "--out",
+        tmp.resolve("z").toString()), "--reward", "'fuzzy'", "MATH", "EXACT");
+    assertOneLineError(2, false, args("train-sae", "--mode", "resume", "--model", base.toString(), "--hook", "layers.0",
+        "--data", problems.toString(), "--out", tmp.resolve("x").toString()), "--mode", "'resume'", "SCRATCH", "FINETUNE");
   }
 
   @Test
