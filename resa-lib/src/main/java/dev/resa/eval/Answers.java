@@ -178,7 +178,9 @@ public final class Answers {
     if (plain.isEmpty()) return Optional.empty();
     Matcher letter = LEADING_LETTER.matcher(plain); // "the answer is C) 4.5": the option letter
     if (letter.find()) return Optional.of(letter.group(1));
-    if (SHORT_ANSWER.matcher(plain).matches()) return Optional.of(plainNumber(plain));
+    if (SHORT_ANSWER.matcher(plain).matches() || !WORD.matcher(COMMAND.matcher(plain).replaceAll(" ")).find()) {
+      return Optional.of(plainNumber(plain)); // "the answer is -\\frac{1}{2}": LaTeX without delimiters
+    }
     Matcher n = PLAIN_NUMBER.matcher(plain);
     return n.find() ? Optional.of(plainNumber(n.group())) : Optional.empty();
   }
