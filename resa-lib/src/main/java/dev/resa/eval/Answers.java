@@ -30,6 +30,7 @@ public final class Answers {
           + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
   private static final Pattern PERCENT_AFTER = Pattern.compile("\\s*\\$*\\s*(?:\\\\%|%|percent\\b|pct\\b)");
   private static final Pattern LEADING_LETTER = Pattern.compile("^\\(?([A-J])\\)?(?=[.:)]|$|\\s+[^A-Za-z\\s])");
+  private static final Pattern OPTION_FIRST = Pattern.compile("\\s*\\(?([A-E])\\)?[.):](?:\\s|$)");
   private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b");
   private static final Pattern OR_WORD = Pattern.compile("\\bor\\b");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
@@ -51,6 +52,8 @@ public final class Answers {
     List<MathSpans.Span> spans = MathSpans.find(text);
     Optional<String> phrase = afterPhrase(text, spans);
     if (phrase.isPresent()) return phrase;
+    Matcher option = OPTION_FIRST.matcher(text); // "B. Because the others fail": an option letter said first
+    if (option.lookingAt()) return Optional.of(option.group(1));
     return lastSpanOrNumber(text, spans);
   }
 
