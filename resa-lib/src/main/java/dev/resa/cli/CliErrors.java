@@ -30,8 +30,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * required option), 1 for bad input found while running (missing or malformed file, a value the library rejects),
  * 130 for an interrupt. {@code --verbose} adds the stack trace (or, for a bad command line, the usage help). User
  * errors are the exceptions the library throws for bad input: {@link IOException} (and its unchecked wrapper),
- * {@link IllegalArgumentException}, {@link IllegalStateException} and Gson's {@link JsonParseException}. Anything
- * else is a bug: its one line is followed by the stack trace, verbose or not.
+ * {@link IllegalArgumentException}, {@link IllegalStateException}, Gson's {@link JsonParseException}, and the
+ * exception types the library defines. Anything else is a bug: its one line is followed by the stack trace, verbose
+ * or not.
  */
 final class CliErrors implements IExecutionExceptionHandler, IParameterExceptionHandler {
   /** The global option, inherited by every subcommand. */
@@ -67,10 +68,14 @@ final class CliErrors implements IExecutionExceptionHandler, IParameterException
     return cl.getCommandSpec().exitCodeOnInvalidInput();
   }
 
-  /** True for the exceptions the library raises on bad input, as opposed to bugs. */
+  /**
+   * True for the exceptions the library raises on bad input, as opposed to bugs: the standard ones it uses for that,
+   * and every exception type it defines itself (an interrupt, a non-finite loss, ...), whose message is written for
+   * the user.
+   */
   static boolean isUserError(Throwable e) {
     return e instanceof IOException || e instanceof UncheckedIOException || e instanceof IllegalArgumentException
-        || e instanceof IllegalStateException || e instanceof JsonParseException || e instanceof Progress.TrainingInterruptedException;
+        || e instanceof IllegalStateException || e instanceof JsonParseException || e.getClass().getName().startsWith("dev.resa.");
   }
 
   /** The one line shown for a user error: the library's message, or the file and what is wrong with it. */

@@ -124,6 +124,14 @@ class CliErrorsTest {
   }
 
   @Test
+  void trainLmStopsAtANonFiniteLossWithOneLine() {
+    Path out = tmp.resolve("diverged");
+    assertOneLineError(1, true, args("train-lm", "--data", text.toString(), "--out", out.toString(), "--steps", "40", "--lr", "1e9",
+        "--warmup", "0", "--checkpoint-every", "1", "--hidden", "32", "--layers", "1", "--heads", "2", "--kv-heads", "1",
+        "--intermediate", "64", "--seq-len", "16", "--batch", "4", "--device", "cpu"), "step ", "stopped before the update", out.toString());
+  }
+
+  @Test
   void trainSaeNamesTheMissingDataFile() {
     Path missing = tmp.resolve("no-such-data.jsonl");
     assertOneLineError(1, true, args("train-sae", "--model", base.toString(), "--tokenizer", charTok.toString(), "--hook", "layers.0",
@@ -237,5 +245,20 @@ class CliErrorsTest {
     List<String> lines = err.toString().lines().toList();
     assertEquals("resa merge: internal error (a bug), java.lang.NullPointerException: boom", lines.get(0));
     assertTrue(lines.get(2).startsWith("\tat "), err.toString());
+  }
+
+  /** Stands for an exception type the library defines for the user (as train's non-finite-loss stop). */
+  static final class LibraryStop extends RuntimeException {
+    LibraryStop(String message) {
+      super(message);
+    }
+  }
+
+  @Test
+  void theLibrarysOwnExceptionsAreUserErrorsAndTheJdksOthersAreBugs() {
+    assertTrue(CliErrors.isUserError(new LibraryStop("step 3: loss is NaN; stopped before the update")));
+    assertTrue(CliErrors.isUserError(new dev.resa.train.Progress.TrainingInterruptedException()));
+    assertFalse(CliErrors.isUserError(new IndexOutOfBoundsException("5")));
+    assertFalse(CliErrors.isUserError(new ai.djl.engine.EngineException("shape mismatch")));
   }
 }
