@@ -8,6 +8,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 need_pkgs=()
 command -v jupyter >/dev/null && jupyter nbconvert --version >/dev/null 2>&1 || need_pkgs+=(jupyter-notebook jupyter-nbconvert jupyter-nbformat python3-nbclient jupyter-client python3-ipykernel)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
+# the kernel's tests: Jupyter's kernel conformance suite, and the JDK's sources for Javadoc on Shift-Tab
+/usr/bin/python3 -c 'import jupyter_kernel_test' >/dev/null 2>&1 || need_pkgs+=(python3-jupyter-kernel-test)
+java_home=$(dirname "$(dirname "$(readlink -f "$(command -v java || echo /usr/bin/java)")")")
+[[ -r "$java_home/lib/src.zip" ]] || need_pkgs+=(openjdk-17-source)
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need_pkgs+=(python3-torch)
 command -v npm >/dev/null || need_pkgs+=(npm)
 command -v mvn >/dev/null || need_pkgs+=(maven)

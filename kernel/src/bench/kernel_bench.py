@@ -4,7 +4,9 @@
 Per timed cell it reports the round trip to the idle status (what a user waits for), the time to execute_reply,
 and the kernel's CPU time (all threads, from /proc: less sensitive to other load than wall clock). The
 kernel_info round trip measures messaging alone, without JShell. Two cells are timed, interleaved: a literal
-expression (`j + 1`) and a declaration plus use (`int xj = j; xj + 1`); JShell compiles both.
+expression (`j + 1`) and a declaration plus use (`int xj = j; xj + 1`); JShell compiles both. Then a long session:
+305 declaration cells in a row, with the latency at cells 10, 100 and 300 (each cell's snippets are compiled
+against every earlier declaration, so a cell could cost more the longer the notebook gets; target: within 2x).
 
 Usage (from the repo root, after `./resa kernel install --prefix /tmp/resa-jupyter`):
     JUPYTER_PATH=/tmp/resa-jupyter/share/jupyter /usr/bin/python3 kernel/src/bench/kernel_bench.py [--kernel resa-java]
@@ -71,6 +73,8 @@ def main():
     ap.add_argument("--kernel", default="resa-java")
     ap.add_argument("--starts", type=int, default=3, help="cold starts to measure (median reported)")
     ap.add_argument("--cells", type=int, default=30, help="trivial cells to time after warm-up")
+    ap.add_argument("--session-cells", type=int, default=305, help="declaration cells of the long-session "
+                    "measurement (latency at cell 10, 100 and 300 of one session; 0 skips it)")
     ap.add_argument("--settle", type=float, default=0, help="seconds the kernel sits idle after its first result "
                     "before the timed cells (a user reading the notebook); default: none")
     args = ap.parse_args()
@@ -102,6 +106,8 @@ def main():
                     timings[name][1].append(idle * 1000)
                     if cpu0 is not None and cpu1 is not None:
                         timings[name][2].append((cpu1 - cpu0) * 1000)
+        if i == args.starts - 1 and args.session_cells > 0:
+            session = long_session(kc, args.session_cells)
         kc.stop_channels()
         km.shutdown_kernel(now=False)
 
@@ -111,6 +117,8 @@ def main():
     print(f"kernel_info round trip (messaging only, no JShell): median {statistics.median(infos):.1f} ms "
           f"(p10 {pct(infos, 10):.1f}, p90 {pct(infos, 90):.1f})")
     load = os.getloadavg()[0]
+    if args.session_cells > 0:
+        print_long_session(session)
     for name, (replies, idles, cpus) in timings.items():
         print(f"cell `{name}`: round trip to idle median {statistics.median(idles):.1f} ms "
               f"(p10 {pct(idles, 10):.1f}, p90 {pct(idles, 90):.1f}; target <= 50 ms)")
@@ -118,6 +126,28 @@ def main():
               + (f"; kernel CPU per cell (all threads) mean {statistics.mean(cpus):.1f} ms" if cpus else ""))
     print(f"load average (1 min) at the end: {load:.2f} on {os.cpu_count()} cores (timings are wall clock; "
           f"a loaded machine inflates them)")
+
+
+def long_session(kc, n):
+    """Round trips of n declaration cells in one session (each declares a variable and a method, as notebooks do);
+    JShell's cost per snippet can grow with the number of earlier declarations."""
+    times = []
+    for j in range(1, n + 1):
+        _, idle, _ = run(kc, f"int d{j} = {j};\nint twice{j}(int x) {{ return 2 * x + d{j}; }}")
+        times.append(idle * 1000)
+    return times
+
+
+def print_long_session(times):
+    """Median of the 11 cells around cell 10, 100 and 300 (or the last), and the ratio to cell 10 (target <= 2)."""
+    def around(c):
+        c = min(c, len(times))
+        window = times[max(0, c - 6):min(len(times), c + 5)]
+        return statistics.median(window)
+    base = around(10)
+    marks = [c for c in (10, 100, 300) if c <= len(times)] or [len(times)]
+    parts = [f"cell {c}: {around(c):.1f} ms ({around(c) / base:.2f}x)" for c in marks]
+    print(f"long session, declaration cells (median of 11 around each): {'; '.join(parts)}; target <= 2x of cell 10")
 
 
 def pct(xs, p):

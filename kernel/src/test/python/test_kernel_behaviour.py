@@ -23,6 +23,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu(pid):
+    """{thread name (tid): CPU seconds} of every thread of process pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+            fields = rest.split()
+            out[f"{head.split('(', 1)[1]} ({tid})"] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+    return out
+
+
 def alive(pid):
     """True while pid runs (a zombie waiting for its parent counts as ended)."""
     try:
@@ -35,6 +49,7 @@ def alive(pid):
 class KernelSession:
     def __init__(self):
         self.km, self.kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT)
+        self.replies = {}  # shell replies read while waiting for another one, by parent msg_id
 
     def pid(self):
         return self.km.provisioner.process.pid
@@ -56,10 +71,10 @@ class KernelSession:
                 outputs.append(msg)
 
     def reply(self, msg_id, timeout=TIMEOUT):
-        while True:
+        while msg_id not in self.replies:
             msg = self.kc.get_shell_msg(timeout=timeout)
-            if msg["parent_header"].get("msg_id") == msg_id:
-                return msg
+            self.replies[msg["parent_header"].get("msg_id")] = msg
+        return self.replies.pop(msg_id)
 
     def execute(self, code, timeout=TIMEOUT, **kw):
         """(execute_reply content, outputs)."""
@@ -75,17 +90,24 @@ class KernelSession:
                 return o["content"]["data"]["text/plain"]
         return None
 
-    def wait_idle_cpu(self, within, below=0.15, window=1.0):
-        """Seconds until the kernel's CPU use over `window` s fell below `below` cores; fails after `within` s."""
+    def wait_idle_cpu(self, within, below=0.15, window=1.0, quiet_windows=1):
+        """Seconds until the kernel's CPU use stayed below `below` cores for `quiet_windows` windows of `window` s;
+        fails after `within` s, naming the busiest threads."""
         t0 = time.monotonic()
+        quiet = 0
         while True:
-            c0 = cpu_seconds(self.pid())
+            c0, threads0 = cpu_seconds(self.pid()), thread_cpu(self.pid())
             time.sleep(window)
             used = (cpu_seconds(self.pid()) - c0) / window
-            if used < below:
+            quiet = quiet + 1 if used < below else 0
+            if quiet >= quiet_windows:
                 return time.monotonic() - t0, used
             if time.monotonic() - t0 > within:
-                raise AssertionError(f"kernel CPU still {used:.2f} cores {within} s after the interrupt")
+                threads1 = thread_cpu(self.pid())
+                busy = sorted(((threads1[t] - threads0.get(t, 0)) / window, t) for t in threads1)[-4:]
+                raise AssertionError(f"kernel CPU still {used:.2f} cores {within} s after the interrupt; busiest "
+                                     f"threads (cores): {[(t, round(c, 2)) for c, t in reversed(busy)]}; "
+                                     f"load average {os.getloadavg()[0]:.1f}")
 
     def interrupted(self, code, after=0.5):
         """Runs code, interrupts it after `after` s; returns the execute_reply content."""
@@ -102,7 +124,8 @@ class InterruptAndBadCells(unittest.TestCase):
     def setUpClass(cls):
         cls.k = KernelSession()
         assert cls.k.result("1 + 1") == "2"
-        cls.k.wait_idle_cpu(within=90)  # the javac warm-up after the first cell, then quiet
+        # the kernel warms javac up once after its first cell (CompilerWarmup, ~7 s of CPU): let it finish
+        cls.k.wait_idle_cpu(within=180, quiet_windows=3)
 
     @classmethod
     def tearDownClass(cls):
@@ -201,12 +224,13 @@ class RestartAndHistory(unittest.TestCase):
             msg_id = k.kc.history(hist_access_type="range", session=session, start=line, stop=line + 1, raw=True,
                                   output=False)
             self.assertEqual(k.reply(msg_id)["content"]["history"], [[session, line, source]])
+            last = k.pid()
         finally:
             k.close()
         t0 = time.monotonic()
-        while alive(k.pid()) and time.monotonic() - t0 < 15:
+        while alive(last) and time.monotonic() - t0 < 15:
             time.sleep(0.1)
-        self.assertFalse(alive(k.pid()), "the kernel JVM still runs after shutdown")
+        self.assertFalse(alive(last), "the kernel JVM still runs after shutdown")
 
 
 class CompletionInspectionMaven(unittest.TestCase):

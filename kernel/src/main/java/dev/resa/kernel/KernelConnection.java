@@ -78,11 +78,6 @@ final class KernelConnection extends JupyterConnection {
   static final class ShellSocket extends ShellChannel {
     /** How long one wait lasts before the thread checks whether it should stop (ms); not a latency. */
     private static final long WAIT_MS = 100;
-    /**
-     * After a failed cell, how long the queue must stay empty before aborting ends (ms): requests of one Run All that
-     * are still in flight are aborted too (ipykernel's stop_on_error_timeout plays this role).
-     */
-    private static final long ABORT_QUIET_MS = 50;
 
     private final boolean isControl;
     private final JupyterConnection connection;
@@ -118,18 +113,21 @@ final class KernelConnection extends JupyterConnection {
             logger.warn("Dropped an unreadable message: {}", e.toString());
             continue;
           }
-          handle(message);
-          if (!isControl && connection instanceof KernelConnection k && k.takeAbort()) abortQueued(poller);
+          handle(message, poller);
         }
       } finally {
         poller.close();
       }
     }
 
-    /** Replies "aborted" to queued execute requests until none arrives for {@link #ABORT_QUIET_MS}; serves the rest. */
+    /**
+     * Replies "aborted" to the execute requests already waiting on the socket (a Run All sends every cell at once);
+     * serves other requests as usual. A request sent after the error reply runs normally (ipykernel's default,
+     * stop_on_error_timeout = 0).
+     */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void abortQueued(ZMQ.Poller poller) {
-      while (running && poller.poll(ABORT_QUIET_MS) > 0) {
+      while (running && poller.poll(0) > 0) {
         Message message;
         try {
           message = readMessage();
@@ -137,7 +135,7 @@ final class KernelConnection extends JupyterConnection {
           continue;
         }
         if (message.getHeader().getType() != MessageType.EXECUTE_REQUEST) {
-          handle(message);
+          handle(message, poller);
           continue;
         }
         ShellReplyEnvironment env = connection.prepareReplyEnv(this, message);
@@ -148,7 +146,7 @@ final class KernelConnection extends JupyterConnection {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private void handle(Message message) {
+    private void handle(Message message, ZMQ.Poller poller) {
       ShellHandler handler = connection.getHandler(message.getHeader().getType());
       if (handler == null) {
         logger.warn("Unhandled message: {}", message.getHeader().getType().getName());
@@ -160,6 +158,9 @@ final class KernelConnection extends JupyterConnection {
       } catch (Exception e) {
         logger.warn("Unhandled exception handling {}: {}", message.getHeader().getType().getName(), e.toString());
       } finally {
+        // Aborts come before the failed cell's own reply and idle status: a client that sends one request at a time
+        // waits for that idle status, so nothing it sends next can be mistaken for part of the Run All.
+        if (!isControl && connection instanceof KernelConnection k && k.takeAbort()) abortQueued(poller);
         env.resolveDeferrals(); // execute_reply and the idle status
       }
       if (env.isMarkedForShutdown()) connection.close();

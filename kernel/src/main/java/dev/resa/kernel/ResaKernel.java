@@ -49,6 +49,8 @@ public final class ResaKernel extends BaseKernel {
   /** text/plain of the last cell's result, for the history. */
   private volatile String lastOutput;
   private KernelConnection connection;
+  /** The running cell's batched stdout and stderr ({@link BatchedOutput}); null between cells. */
+  private volatile BatchedOutput cellOut, cellErr;
   /** Repositories added with %mavenRepo stay for the session. */
   private final MavenDependencies maven = new MavenDependencies();
 
@@ -132,11 +134,48 @@ public final class ResaKernel extends BaseKernel {
     }
   }
 
+  /** jjava's per-cell System.out and System.err, each behind a {@link BatchedOutput}. */
+  @Override
+  protected void replaceOutputStreams(ShellReplyEnvironment env) {
+    super.replaceOutputStreams(env); // System.out/err = jjava's streams for this request (restored after it)
+    BatchedOutput out = new BatchedOutput(System.out), err = new BatchedOutput(System.err);
+    System.setOut(new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+    cellOut = out;
+    cellErr = err;
+  }
+
+  /** Sends the cell's remaining output, before its result. */
+  private void closeCellStreams() {
+    BatchedOutput out = cellOut, err = cellErr;
+    cellOut = cellErr = null;
+    if (out != null) out.close();
+    if (err != null) err.close();
+  }
+
+  private void sendPendingOutput() {
+    BatchedOutput out = cellOut, err = cellErr;
+    if (out != null) out.send();
+    if (err != null) err.send();
+  }
+
+  /** Shows {@code data} after the text the cell printed before it. */
+  @Override
+  public void display(DisplayData data) {
+    sendPendingOutput();
+    super.display(data);
+  }
+
   @Override
   public DisplayData eval(String source) {
     lastCellFailed = true;
     lastOutput = null;
-    DisplayData d = (DisplayData) evalRaw(source);
+    DisplayData d;
+    try {
+      d = (DisplayData) evalRaw(source);
+    } finally {
+      closeCellStreams();
+    }
     lastCellFailed = false;
     if (d != null && d.getData(org.dflib.jjava.jupyter.kernel.display.mime.MIMEType.TEXT_PLAIN) instanceof String text) lastOutput = text;
     return d;
@@ -174,6 +213,7 @@ public final class ResaKernel extends BaseKernel {
   void clearOutput(boolean wait) {
     ShellReplyEnvironment env = cellEnv;
     if (env == null) throw new IllegalStateException("clearOutput() only works while a notebook cell runs");
+    sendPendingOutput();
     env.publish(wait ? PublishClearOutput.BEFORE_NEXT_OUTPUT : PublishClearOutput.NOW);
   }
 

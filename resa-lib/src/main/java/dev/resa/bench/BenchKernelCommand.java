@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  * does, class-data-sharing archive included) and runs {@code kernel/src/bench/kernel_bench.py} through Debian's
  * jupyter_client: cold start to the first result (target 3 s) and the median round trip of two trivial cells (a literal
  * expression and a variable declaration plus use; target 50 ms), with the kernel_info round trip (messaging alone),
- * the execute_reply time and the kernel's CPU time per cell.
+ * the execute_reply time and the kernel's CPU time per cell; then the latency of declaration cells at cells 10, 100 and
+ * 300 of one session (target: within 2x of cell 10).
  */
 @Command(name = "kernel", mixinStandardHelpOptions = true,
     description = "Jupyter kernel latency: cold start to first result, and a trivial cell's round trip.")
@@ -25,6 +26,10 @@ public final class BenchKernelCommand implements Callable<Integer> {
 
   @Option(names = "--cells", defaultValue = "30", description = "Trivial cells to time (default: ${DEFAULT-VALUE}).")
   int cells;
+
+  @Option(names = "--session-cells", defaultValue = "305", description = "Declaration cells in one long session, "
+      + "timed at cells 10, 100 and 300 (0 skips it; default: ${DEFAULT-VALUE}).")
+  int sessionCells;
 
   @Option(names = "--settle", defaultValue = "0", description = "Seconds the kernel sits idle after its first result "
       + "before the timed cells, as a user reading the notebook would leave it (default: ${DEFAULT-VALUE}).")
@@ -43,8 +48,10 @@ public final class BenchKernelCommand implements Callable<Integer> {
       KernelSpec spec = KernelCommand.installSpec("resa-java-bench", "Java (Resa, bench)", null, List.of(), true, dataDir);
       ProcessBuilder pb = new ProcessBuilder(python, home.resolve("kernel/src/bench/kernel_bench.py").toString(),
           "--kernel", spec.name(), "--starts", String.valueOf(starts), "--cells", String.valueOf(cells),
-          "--settle", String.valueOf(settle)).inheritIO();
+          "--settle", String.valueOf(settle),
+          "--session-cells", String.valueOf(sessionCells)).inheritIO();
       pb.environment().put("JUPYTER_PATH", dataDir.toString());
+      pb.environment().put("JUPYTER_DATA_DIR", prefix.resolve("data").toString()); // the bench's cell history
       pb.environment().put("PYDEVD_DISABLE_FILE_VALIDATION", "1");
       return pb.start().waitFor();
     } finally {

@@ -30,6 +30,7 @@ public final class Answers {
           + "|\\d+,\\d{1,2}(?![\\d,])|\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*(?:%|\\\\%|percent\\b|pct\\b))?");
   private static final Pattern PERCENT_AFTER = Pattern.compile("\\s*\\$*\\s*(?:\\\\%|%|percent\\b|pct\\b)");
   private static final Pattern LEADING_LETTER = Pattern.compile("^\\(?([A-J])\\)?(?=[.:)]|$|\\s+[^A-Za-z\\s])");
+  private static final Pattern OPTION_FIRST = Pattern.compile("\\s*\\(?([A-E])\\)?[.):](?:\\s|$)");
   private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b");
   private static final Pattern OR_WORD = Pattern.compile("\\bor\\b");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
@@ -51,6 +52,8 @@ public final class Answers {
     List<MathSpans.Span> spans = MathSpans.find(text);
     Optional<String> phrase = afterPhrase(text, spans);
     if (phrase.isPresent()) return phrase;
+    Matcher option = OPTION_FIRST.matcher(text); // "B. Because the others fail": an option letter said first
+    if (option.lookingAt()) return Optional.of(option.group(1));
     return lastSpanOrNumber(text, spans);
   }
 
@@ -178,7 +181,9 @@ public final class Answers {
     if (plain.isEmpty()) return Optional.empty();
     Matcher letter = LEADING_LETTER.matcher(plain); // "the answer is C) 4.5": the option letter
     if (letter.find()) return Optional.of(letter.group(1));
-    if (SHORT_ANSWER.matcher(plain).matches()) return Optional.of(plainNumber(plain));
+    if (SHORT_ANSWER.matcher(plain).matches() || !WORD.matcher(COMMAND.matcher(plain).replaceAll(" ")).find()) {
+      return Optional.of(plainNumber(plain)); // "the answer is -\\frac{1}{2}": LaTeX without delimiters
+    }
     Matcher n = PLAIN_NUMBER.matcher(plain);
     return n.find() ? Optional.of(plainNumber(n.group())) : Optional.empty();
   }

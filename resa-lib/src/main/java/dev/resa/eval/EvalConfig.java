@@ -26,6 +26,15 @@ public record EvalConfig(int samples, int maxNewTokens, double temperature, doub
     return new EvalConfig(1, maxNewTokens, 0.6, 0.95, 0, 8, 0, Prompts.LIGHTEVAL);
   }
 
+  /** Sampling temperature (0 = greedy) and nucleus mass. */
+  public EvalConfig withSampling(double t, double p) {
+    return new EvalConfig(samples, maxNewTokens, t, p, seed, batchSize, limit, template);
+  }
+
+  public EvalConfig withSeed(long s) {
+    return new EvalConfig(samples, maxNewTokens, temperature, topP, s, batchSize, limit, template);
+  }
+
   public EvalConfig withSamples(int n) {
     return new EvalConfig(n, maxNewTokens, temperature, topP, seed, batchSize, limit, template);
   }

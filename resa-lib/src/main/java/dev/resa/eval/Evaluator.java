@@ -41,17 +41,47 @@ public final class Evaluator {
   public record Summary(String benchmark, String model, int problems, int samplesPerProblem, double pass1,
       double meanTokens, int unanswered) {}
 
-  /** The summary plus the per-sample table (problem_id, sample, extracted, correct, tokens). */
-  public record Result(Summary summary, Table table) {}
+  /** The summary, the per-sample table (problem_id, sample, extracted, correct, tokens) and the samples themselves. */
+  public record Result(Summary summary, Table table, List<Sample> samples) {}
+
+  /**
+   * How a completion is graded: the answer it commits to, and whether that answer is right for the problem. The
+   * math benchmarks use {@link #math}; a task brings its own (e.g. {@code ArithmeticTask.check()}), so every task and
+   * benchmark runs through this one evaluator.
+   */
+  public interface Check {
+    Optional<String> extract(String completion);
+
+    boolean correct(String extracted, Problem problem);
+
+    /** {@link Answers#extract}, then mathematical equivalence with any reference ({@link Grader}). */
+    static Check math(Grader grader) {
+      return new Check() {
+        @Override
+        public Optional<String> extract(String completion) {
+          return Answers.extract(completion);
+        }
+
+        @Override
+        public boolean correct(String extracted, Problem p) {
+          return grader.equalAny(extracted, p.answers());
+        }
+      };
+    }
+  }
 
   private final Backend backend;
   private final EvalConfig config;
-  private final Grader grader;
+  private final Check check;
 
-  public Evaluator(Backend backend, EvalConfig config, Grader grader) {
+  public Evaluator(Backend backend, EvalConfig config, Check check) {
     this.backend = backend;
     this.config = config;
-    this.grader = grader;
+    this.check = check;
+  }
+
+  public Evaluator(Backend backend, EvalConfig config, Grader grader) {
+    this(backend, config, Check.math(grader));
   }
 
   public Evaluator(Backend backend, EvalConfig config) {
@@ -107,7 +137,7 @@ public final class Evaluator {
       AtomicFiles.writeString(dir.resolve("results.csv"), csv.toString());
       AtomicFiles.writeString(dir.resolve("summary.json"), PRETTY.toJson(summary) + "\n");
     }
-    return new Result(summary, table);
+    return new Result(summary, table, ordered);
   }
 
   /** Grades one completion: the letter for multiple choice, else the extracted answer against every reference. */
@@ -118,9 +148,9 @@ public final class Evaluator {
       extracted = Answers.letter(c.text()).map(String::valueOf).orElse("");
       correct = !extracted.isEmpty() && extracted.equals(p.answers().get(0));
     } else {
-      Optional<String> a = Answers.extract(c.text());
+      Optional<String> a = check.extract(c.text());
       extracted = a.orElse("");
-      correct = a.isPresent() && grader.equalAny(a.get(), p.answers());
+      correct = a.isPresent() && check.correct(a.get(), p);
     }
     return new Sample(p.id(), sample, extracted, correct, c.tokens(), c.text());
   }

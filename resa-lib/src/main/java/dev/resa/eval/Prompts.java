@@ -8,7 +8,9 @@ package dev.resa.eval;
 public enum Prompts {
   LIGHTEVAL,
   RESA,
-  PLAIN;
+  PLAIN,
+  /** The problem text as is: for tasks whose problems already are the model's prompt (the miniature's arithmetic). */
+  RAW;
 
   /** lighteval's MATH query (note the two spaces after "clearly."). */
   public static final String MATH_TEMPLATE =
@@ -37,6 +39,7 @@ public enum Prompts {
       case LIGHTEVAL -> r1Chat(p.multipleChoice() ? GPQA_TEMPLATE + p.problem() + options(p) : MATH_TEMPLATE + p.problem());
       case RESA -> r1Chat(p.problem() + (p.multipleChoice() ? options(p) : "") + "\n" + RESA_INSTRUCTION);
       case PLAIN -> "Problem: " + p.problem() + (p.multipleChoice() ? options(p) : "") + "\nAnswer:";
+      case RAW -> p.problem();
     };
   }
 
@@ -48,6 +51,6 @@ public enum Prompts {
 
   public static Prompts of(String name) {
     for (Prompts t : values()) if (t.name().equalsIgnoreCase(name)) return t;
-    throw new IllegalArgumentException("unknown prompt template '" + name + "'; known: lighteval, resa, plain");
+    throw new IllegalArgumentException("unknown prompt template '" + name + "'; known: lighteval, resa, plain, raw");
   }
 }

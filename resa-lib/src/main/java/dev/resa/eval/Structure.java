@@ -52,6 +52,10 @@ final class Structure {
     s = s.strip();
     if (s.isEmpty()) return new Text("");
     s = OR.matcher(s).replaceAll(",");
+    if (s.indexOf("\\begin") != s.lastIndexOf("\\begin")) { // A + B, A B: the computed matrix
+      String computed = Matrices.evaluate(s);
+      if (computed != null) s = computed;
+    }
     Matcher matrix = MATRIX.matcher(s);
     if (matrix.matches()) {
       List<Node> rows = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.resa.miniature;
 
+import dev.resa.sae.SaeTrainer;
 import dev.resa.task.ArithmeticTask;
 
 /**
@@ -32,9 +33,12 @@ import dev.resa.task.ArithmeticTask;
  * @param hookLayer the SAE's layer, 0-indexed (Resa: model.layers.12 of 28; here the middle one).
  * @param saeLatents SAE width m (a lossy 4x, as the feasibility study suggests, so even base's own SAE bites).
  * @param saeK active latents per token (TopK).
+ * @param saeOptimizer Stage-I optimiser: SIGNUM (SignSGD + Schedule-Free, Resa's and sparsify's default) or ADAM
+ *     (an ablation knob; the earlier miniature trained its SAEs with Adam at 1e-3).
+ * @param saeLr Stage-I learning rate; 0 = sparsify's automatic 5e-3 / sqrt(n / 2^14) (0.04 at n = 256).
  * @param saeSteps SAE optimizer steps.
  * @param saeBatch activation rows per SAE step.
- * @param saeTexts CoT-free trigger texts whose activations train the SAE.
+ * @param saeTexts CoT-free trigger texts whose activations train the SAE (packed into 64-token chunks, as sparsify packs).
  * @param tuneSteps Stage-II (SAE-Tuning) steps; also the step count of both SFT baselines.
  * @param tuneBatch texts per Stage-II / SFT step.
  * @param tuneLr LoRA learning rate of Stage II and SFT (1e-3: KL converges within ~100 steps at this size).
@@ -43,49 +47,264 @@ import dev.resa.task.ArithmeticTask;
  * @param maxNewTokens generation budget (the longest trace plus its answer fits).
  */
 public record Preset(
-    String name,
-    ArithmeticTask.Config task,
-    int hidden,
-    int layers,
-    int heads,
-    int intermediate,
-    int baseSteps,
-    int baseBatch,
-    double baseLr,
-    double traceShare,
-    int rlSteps,
-    int rlPrompts,
-    int rlGroup,
-    double rlLr,
-    double rlKl,
-    double rlTemperature,
-    int loraRank,
-    double loraAlpha,
-    int hookLayer,
-    int saeLatents,
-    int saeK,
-    int saeSteps,
-    int saeBatch,
-    int saeTexts,
-    int tuneSteps,
-    int tuneBatch,
-    double tuneLr,
-    int testProblems,
-    int samples,
+    String name, ArithmeticTask.Config task, int hidden, int layers, int heads, int intermediate, int baseSteps, int baseBatch,
+    double baseLr, double traceShare, int rlSteps, int rlPrompts, int rlGroup, double rlLr, double rlKl, double rlTemperature,
+    int loraRank, double loraAlpha, int hookLayer, int saeLatents, int saeK, SaeTrainer.Optimizer saeOptimizer, double saeLr,
+    int saeSteps, int saeBatch, int saeTexts, int tuneSteps, int tuneBatch, double tuneLr, int testProblems, int samples,
     int maxNewTokens) {
+
+  /** Named construction: {@code Preset.defaults().toBuilder().saeK(8).build()}. */
+  public static final class Builder {
+    private String name;
+    private ArithmeticTask.Config task;
+    private int hidden;
+    private int layers;
+    private int heads;
+    private int intermediate;
+    private int baseSteps;
+    private int baseBatch;
+    private double baseLr;
+    private double traceShare;
+    private int rlSteps;
+    private int rlPrompts;
+    private int rlGroup;
+    private double rlLr;
+    private double rlKl;
+    private double rlTemperature;
+    private int loraRank;
+    private double loraAlpha;
+    private int hookLayer;
+    private int saeLatents;
+    private int saeK;
+    private SaeTrainer.Optimizer saeOptimizer;
+    private double saeLr;
+    private int saeSteps;
+    private int saeBatch;
+    private int saeTexts;
+    private int tuneSteps;
+    private int tuneBatch;
+    private double tuneLr;
+    private int testProblems;
+    private int samples;
+    private int maxNewTokens;
+
+    public Builder name(String v) {
+      this.name = v;
+      return this;
+    }
+
+    public Builder task(ArithmeticTask.Config v) {
+      this.task = v;
+      return this;
+    }
+
+    public Builder hidden(int v) {
+      this.hidden = v;
+      return this;
+    }
+
+    public Builder layers(int v) {
+      this.layers = v;
+      return this;
+    }
+
+    public Builder heads(int v) {
+      this.heads = v;
+      return this;
+    }
+
+    public Builder intermediate(int v) {
+      this.intermediate = v;
+      return this;
+    }
+
+    public Builder baseSteps(int v) {
+      this.baseSteps = v;
+      return this;
+    }
+
+    public Builder baseBatch(int v) {
+      this.baseBatch = v;
+      return this;
+    }
+
+    public Builder baseLr(double v) {
+      this.baseLr = v;
+      return this;
+    }
+
+    public Builder traceShare(double v) {
+      this.traceShare = v;
+      return this;
+    }
+
+    public Builder rlSteps(int v) {
+      this.rlSteps = v;
+      return this;
+    }
+
+    public Builder rlPrompts(int v) {
+      this.rlPrompts = v;
+      return this;
+    }
+
+    public Builder rlGroup(int v) {
+      this.rlGroup = v;
+      return this;
+    }
+
+    public Builder rlLr(double v) {
+      this.rlLr = v;
+      return this;
+    }
+
+    public Builder rlKl(double v) {
+      this.rlKl = v;
+      return this;
+    }
+
+    public Builder rlTemperature(double v) {
+      this.rlTemperature = v;
+      return this;
+    }
+
+    public Builder loraRank(int v) {
+      this.loraRank = v;
+      return this;
+    }
+
+    public Builder loraAlpha(double v) {
+      this.loraAlpha = v;
+      return this;
+    }
+
+    public Builder hookLayer(int v) {
+      this.hookLayer = v;
+      return this;
+    }
+
+    public Builder saeLatents(int v) {
+      this.saeLatents = v;
+      return this;
+    }
+
+    public Builder saeK(int v) {
+      this.saeK = v;
+      return this;
+    }
+
+    public Builder saeOptimizer(SaeTrainer.Optimizer v) {
+      this.saeOptimizer = v;
+      return this;
+    }
+
+    public Builder saeLr(double v) {
+      this.saeLr = v;
+      return this;
+    }
+
+    public Builder saeSteps(int v) {
+      this.saeSteps = v;
+      return this;
+    }
+
+    public Builder saeBatch(int v) {
+      this.saeBatch = v;
+      return this;
+    }
+
+    public Builder saeTexts(int v) {
+      this.saeTexts = v;
+      return this;
+    }
+
+    public Builder tuneSteps(int v) {
+      this.tuneSteps = v;
+      return this;
+    }
+
+    public Builder tuneBatch(int v) {
+      this.tuneBatch = v;
+      return this;
+    }
+
+    public Builder tuneLr(double v) {
+      this.tuneLr = v;
+      return this;
+    }
+
+    public Builder testProblems(int v) {
+      this.testProblems = v;
+      return this;
+    }
+
+    public Builder samples(int v) {
+      this.samples = v;
+      return this;
+    }
+
+    public Builder maxNewTokens(int v) {
+      this.maxNewTokens = v;
+      return this;
+    }
+
+    public Preset build() {
+      return new Preset(name, task, hidden, layers, heads, intermediate, baseSteps, baseBatch, baseLr, traceShare, rlSteps, rlPrompts, rlGroup, rlLr, rlKl, rlTemperature, loraRank, loraAlpha, hookLayer, saeLatents, saeK, saeOptimizer, saeLr, saeSteps, saeBatch, saeTexts, tuneSteps, tuneBatch, tuneLr, testProblems, samples, maxNewTokens);
+    }
+  }
+
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.name = name;
+    b.task = task;
+    b.hidden = hidden;
+    b.layers = layers;
+    b.heads = heads;
+    b.intermediate = intermediate;
+    b.baseSteps = baseSteps;
+    b.baseBatch = baseBatch;
+    b.baseLr = baseLr;
+    b.traceShare = traceShare;
+    b.rlSteps = rlSteps;
+    b.rlPrompts = rlPrompts;
+    b.rlGroup = rlGroup;
+    b.rlLr = rlLr;
+    b.rlKl = rlKl;
+    b.rlTemperature = rlTemperature;
+    b.loraRank = loraRank;
+    b.loraAlpha = loraAlpha;
+    b.hookLayer = hookLayer;
+    b.saeLatents = saeLatents;
+    b.saeK = saeK;
+    b.saeOptimizer = saeOptimizer;
+    b.saeLr = saeLr;
+    b.saeSteps = saeSteps;
+    b.saeBatch = saeBatch;
+    b.saeTexts = saeTexts;
+    b.tuneSteps = tuneSteps;
+    b.tuneBatch = tuneBatch;
+    b.tuneLr = tuneLr;
+    b.testProblems = testProblems;
+    b.samples = samples;
+    b.maxNewTokens = maxNewTokens;
+    return b;
+  }
 
   /**
    * Fits the 10-minute budget (about 5 CPU-minutes, two thirds of them the base): the base's traces are mostly
    * right while its direct answers stay near chance, so RL and SAE-Tuning have room to help.
    */
   public static Preset defaults() {
-    return new Preset("default", ArithmeticTask.Config.defaults(), 64, 4, 4, 128,
-        5000, 16, 2e-3, 0.6,
-        24, 8, 8, 2e-4, 0.05, 0.6,
-        8, 16.0,
-        2, 256, 4, 300, 1024, 2000,
-        100, 48, 1e-3,
-        200, 4, 48);
+    return new Builder().name("default").task(ArithmeticTask.Config.defaults())
+        .hidden(64).layers(4).heads(4).intermediate(128)
+        .baseSteps(5000).baseBatch(16).baseLr(2e-3).traceShare(0.6)
+        .rlSteps(24).rlPrompts(8).rlGroup(8).rlLr(2e-4).rlKl(0.05).rlTemperature(0.6)
+        .loraRank(8).loraAlpha(16.0)
+        .hookLayer(2).saeLatents(256).saeK(4).saeOptimizer(SaeTrainer.Optimizer.SIGNUM).saeLr(0)
+        .saeSteps(300).saeBatch(1024).saeTexts(2000)
+        .tuneSteps(100).tuneBatch(48).tuneLr(1e-3)
+        .testProblems(200).samples(4).maxNewTokens(48)
+        .build();
   }
 
   /**
@@ -93,22 +312,17 @@ public record Preset(
    * right, direct answers about a quarter. About 15-20 minutes on 2 cores.
    */
   public static Preset longer() {
-    Preset d = defaults();
-    return new Preset("long", d.task(), d.hidden(), d.layers(), d.heads(), d.intermediate(),
-        1400, 128, 2e-3, 0.4,
-        40, 16, 8, d.rlLr(), d.rlKl(), d.rlTemperature(),
-        d.loraRank(), d.loraAlpha(), d.hookLayer(), d.saeLatents(), d.saeK(), d.saeSteps(), d.saeBatch(), d.saeTexts(),
-        150, 64, d.tuneLr(), d.testProblems(), d.samples(), d.maxNewTokens());
+    return defaults().toBuilder().name("long").baseSteps(1400).baseBatch(128).traceShare(0.4).rlSteps(40).rlPrompts(16)
+        .tuneSteps(150).tuneBatch(64).build();
   }
 
   public static Preset ci() {
-    return new Preset("ci", ArithmeticTask.Config.defaults(), 32, 4, 4, 64,
-        250, 48, 3e-3, 0.4,
-        8, 8, 8, 2e-4, 0.05, 0.6,
-        4, 8.0,
-        2, 128, 4, 150, 512, 600,
-        40, 32, 1e-3,
-        60, 2, 48);
+    return defaults().toBuilder().name("ci").hidden(32).intermediate(64)
+        .baseSteps(250).baseBatch(48).baseLr(3e-3).traceShare(0.4)
+        .rlSteps(8).loraRank(4).loraAlpha(8.0)
+        .saeLatents(128).saeSteps(150).saeBatch(512).saeTexts(600)
+        .tuneSteps(40).tuneBatch(32).testProblems(60).samples(2)
+        .build();
   }
 
   public static Preset named(String name) {

@@ -29,8 +29,8 @@ final class Report {
 
   static void write(Path dir, Preset p, int testSize) throws IOException {
     Map<String, JsonObject> eval = new LinkedHashMap<>();
-    for (String[] m : Miniature.MODELS) {
-      eval.put(m[0], GSON.fromJson(Files.readString(dir.resolve("eval").resolve(m[0] + ".json")), JsonObject.class).getAsJsonObject("score"));
+    for (Miniature.Route r : Miniature.ROUTES) {
+      eval.put(r.name(), GSON.fromJson(Files.readString(dir.resolve("eval").resolve(r.name() + ".json")), JsonObject.class).getAsJsonObject("score"));
     }
     Table scores = scores(eval);
     Table stages = stages(dir);
@@ -45,6 +45,7 @@ final class Report {
             + "SAE on `layers.%d` (%d latents, k=%d); %d held-out test problems x %d samples at T=0.6 plus greedy.%n%n",
         p.name(), p.hidden(), p.layers(), p.task().minSteps(), p.task().maxSteps(), p.task().digits(),
         p.task().modulus() > 0 ? " mod " + p.task().modulus() : "", p.hookLayer(), p.saeLatents(), p.saeK(), testSize, p.samples()));
+    md.append(chanceNote(eval, p, testSize * p.samples()));
     md.append("## Verdict\n\n").append(verdict(eval, testSize * p.samples())).append("\n");
     md.append("## Table 3 / 4 analog: held-out accuracy\n\n").append(markdown(scores)).append('\n');
     md.append("Pass@1 = mean accuracy of samples at T=0.6, top-p 0.95; `se` = its binomial standard error; think = share of "
@@ -68,12 +69,12 @@ final class Report {
     StringColumn model = StringColumn.create("model"), route = StringColumn.create("route"), role = StringColumn.create("role");
     DoubleColumn pass1 = DoubleColumn.create("pass1"), se = DoubleColumn.create("se"), greedy = DoubleColumn.create("greedy"),
         think = DoubleColumn.create("think"), accThink = DoubleColumn.create("acc_think"), accDirect = DoubleColumn.create("acc_direct");
-    for (String[] m : Miniature.MODELS) {
-      JsonObject s = eval.get(m[0]);
+    for (Miniature.Route r : Miniature.ROUTES) {
+      JsonObject s = eval.get(r.name());
       double p1 = num(s, "pass1"), n = num(s, "completions");
-      model.append(m[0]);
-      route.append(m[1]);
-      role.append(m[2]);
+      model.append(r.name());
+      route.append(label(r.kind()));
+      role.append(r.role());
       pass1.append(p1);
       se.append(Math.sqrt(p1 * (1 - p1) / n));
       greedy.append(num(s, "greedy"));
@@ -87,20 +88,19 @@ final class Report {
   private static Table stages(Path dir) throws IOException {
     StringColumn stage = StringColumn.create("stage");
     DoubleColumn wall = DoubleColumn.create("wall_s"), steps = DoubleColumn.create("steps"), flops = DoubleColumn.create("flops");
-    List<String> names = new ArrayList<>(List.of("base", "source", "sae/pretrained", "sae/scratch", "sae/finetuned", "sae/self"));
-    for (String[] t : Miniature.TUNED) names.add("tuned/" + t[0]);
-    names.add("tuned/sft-cotfree");
-    names.add("tuned/sft-cot");
+    List<String> names = new ArrayList<>(List.of("base", "source"));
+    for (Miniature.SaeMode m : Miniature.SaeMode.values()) names.add(m.dir());
+    for (Miniature.Route r : Miniature.ROUTES) if (!names.contains(r.dir())) names.add(r.dir());
     for (String n : names) {
-      Map<String, Double> s = Miniature.readStage(dir.resolve(n));
+      Map<String, Double> s = RunCache.read(dir.resolve(n));
       stage.append(n);
       wall.append(s.get("wall_s"));
       steps.append(s.get("steps"));
       flops.append(s.getOrDefault("flops", Double.NaN));
     }
-    for (String[] m : Miniature.MODELS) {
-      JsonObject e = GSON.fromJson(Files.readString(dir.resolve("eval").resolve(m[0] + ".json")), JsonObject.class);
-      stage.append("eval/" + m[0]);
+    for (Miniature.Route r : Miniature.ROUTES) {
+      JsonObject e = GSON.fromJson(Files.readString(dir.resolve("eval").resolve(r.name() + ".json")), JsonObject.class);
+      stage.append("eval/" + r.name());
       wall.append(num(e, "wall_s"));
       steps.append(Double.NaN);
       flops.append(Double.NaN);
@@ -115,18 +115,19 @@ final class Report {
   private static Table costs(Path dir, Map<String, JsonObject> eval) throws IOException {
     String[][] routes = {
         {"RL (CoT-free GRPO)", "source", "source"},
-        {"SAE-Tuning (Resa)", "resa", "sae/scratch,tuned/resa"},
-        {"SAE-Tuning, base as source", "resa-self", "sae/self,tuned/resa-self"},
+        {"SAE-Tuning (Resa)", "resa", "acts/source-trigger-layers.L,sae/scratch,tuned/resa"},
+        {"SAE-Tuning, base as source", "resa-self", "acts/base-trigger-layers.L,sae/self,tuned/resa-self"},
         {"CoT-free SFT", "sft-cotfree", "tuned/sft-cotfree"},
         {"CoT SFT", "sft-cot", "tuned/sft-cot"}};
     StringColumn route = StringColumn.create("route"), model = StringColumn.create("model");
     DoubleColumn wall = DoubleColumn.create("wall_s"), flops = DoubleColumn.create("flops"), pass1 = DoubleColumn.create("pass1"),
         gain = DoubleColumn.create("gain_over_base");
     double base = num(eval.get("base"), "pass1");
+    int layer = GSON.fromJson(Files.readString(dir.resolve("preset.json")), JsonObject.class).get("hookLayer").getAsInt();
     for (String[] r : routes) {
       double w = 0, f = 0;
-      for (String st : r[2].split(",")) {
-        Map<String, Double> s = Miniature.readStage(dir.resolve(st));
+      for (String st : r[2].replace("layers.L", "layers." + layer).split(",")) {
+        Map<String, Double> s = RunCache.read(dir.resolve(st));
         w += s.get("wall_s");
         f += s.getOrDefault("flops", 0.0);
       }
@@ -142,35 +143,31 @@ final class Report {
   }
 
   private static Table saes(Path dir, Map<String, JsonObject> eval) throws IOException {
-    String[][] modes = {
-        {"scratch", "source", "trigger (CoT-free)", "resa"},
-        {"finetuned", "source", "trigger, from pretrained", "resa-finetuned"},
-        {"pretrained", "base", "pretraining mix", "resa-pretrained"},
-        {"self", "base", "trigger (CoT-free)", "resa-self"}};
     StringColumn mode = StringColumn.create("mode"), model = StringColumn.create("model"), data = StringColumn.create("data"),
         tuned = StringColumn.create("tuned");
     DoubleColumn fvuTrain = DoubleColumn.create("fvu_train"), l0 = DoubleColumn.create("l0"), dead = DoubleColumn.create("dead_pct"),
         fvuSource = DoubleColumn.create("fvu_source"), fvuBase = DoubleColumn.create("fvu_base"),
         startKl = DoubleColumn.create("start_kl"), finalKl = DoubleColumn.create("final_kl"), pass1 = DoubleColumn.create("pass1");
-    for (String[] m : modes) {
-      Map<String, Double> s = Miniature.readStage(dir.resolve("sae").resolve(m[0]));
-      Table log = Table.read().csv(dir.resolve("sae").resolve(m[0]).resolve("train.csv").toString());
+    for (Miniature.Route r : Miniature.ROUTES) {
+      if (r.kind() != Miniature.Kind.SAE_TUNING) continue;
+      Map<String, Double> s = RunCache.read(dir.resolve(r.sae().dir()));
+      Table log = Table.read().csv(dir.resolve(r.sae().dir()).resolve("train.csv").toString());
       int last = log.rowCount() - 1;
-      Map<String, Double> t = Miniature.readStage(dir.resolve("tuned").resolve(m[3]));
-      mode.append(m[0]);
-      model.append(m[1]);
-      data.append(m[2]);
+      Map<String, Double> t = RunCache.read(dir.resolve(r.dir()));
+      mode.append(r.sae().name().toLowerCase(Locale.ROOT));
+      model.append(r.sae().model.dir());
+      data.append(r.sae().data);
       fvuTrain.append(log.numberColumn("fvu").getDouble(last));
       l0.append(log.numberColumn("l0").getDouble(last));
       dead.append(log.numberColumn("dead_pct").getDouble(last));
       fvuSource.append(s.get("fvu_heldout_source"));
       fvuBase.append(s.get("fvu_heldout_base"));
-      tuned.append(m[3]);
+      tuned.append(r.name());
       startKl.append(t.get("start_kl"));
       finalKl.append(t.get("final_kl"));
-      pass1.append(num(eval.get(m[3]), "pass1"));
+      pass1.append(num(eval.get(r.name()), "pass1"));
     }
-    Map<String, Double> ctl = Miniature.readStage(dir.resolve("tuned").resolve("control-random"));
+    Map<String, Double> ctl = RunCache.read(dir.resolve("tuned").resolve("control-random"));
     mode.append("random");
     model.append("-");
     data.append("h + s(h-mu)M, s matched on start KL");
@@ -210,15 +207,48 @@ final class Report {
     return s.toString();
   }
 
+  private static String label(Miniature.Kind k) {
+    return switch (k) {
+      case PRETRAINING -> "pretraining";
+      case RL -> "RL";
+      case SAE_TUNING -> "SAE-Tuning";
+      case CONTROL -> "control";
+      case SFT_COTFREE, SFT_COT -> "SFT";
+    };
+  }
+
+  /**
+   * A warning at the top when the models are at chance (a CI-sized run): then no claim below means anything. Chance
+   * = 1 / modulus for the task's one-digit answers; "at chance" = every model within two standard errors of it.
+   */
+  static String chanceNote(Map<String, JsonObject> eval, Preset p, int n) {
+    if (p.task().modulus() <= 1) return "";
+    double chance = 1.0 / p.task().modulus(), margin = 2 * Math.sqrt(chance * (1 - chance) / n), best = 0;
+    for (JsonObject s : eval.values()) best = Math.max(best, num(s, "pass1"));
+    if (best > chance + margin) return "";
+    return String.format(Locale.ROOT, "> **Every model is at chance** (best Pass@1 %.3f; chance %.3f +- %.3f): this preset is too small to "
+        + "train a base that reasons, so the verdict below is noise. Run `./resa miniature` (the default preset) for a real result.%n%n",
+        best, chance, margin);
+  }
+
   private static String claim(String what, boolean held, double a, double b) {
     return String.format(Locale.ROOT, "- %s: **%s** (%.3f vs %.3f, difference %+.3f)%n", what, held ? "yes" : "no", a, b, a - b);
+  }
+
+  /** {@code v} with 3 significant digits, no exponent for everyday magnitudes (0.0123, 1.23, 123, 1234). */
+  static String sig3(double v) {
+    if (v == 0) return "0";
+    double a = Math.abs(v);
+    if (a >= 1e5 || a < 1e-3) return String.format(Locale.ROOT, "%.2e", v);
+    if (a >= 100) return String.format(Locale.ROOT, "%.0f", v);
+    return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
   }
 
   static void csv(Table t, Path file) throws IOException {
     AtomicFiles.write(file, out -> t.write().csv(new OutputStreamWriter(out, StandardCharsets.UTF_8)));
   }
 
-  /** A GitHub-flavoured markdown table; doubles get 3 significant decimals, FLOPs scientific notation. */
+  /** A GitHub-flavoured markdown table; doubles get 3 significant digits (FLOPs and wall times too). */
   static String markdown(Table t) {
     StringBuilder sb = new StringBuilder("|");
     for (Column<?> c : t.columns()) sb.append(' ').append(c.name()).append(" |");
@@ -235,8 +265,8 @@ final class Report {
         } else if (v instanceof Double d) {
           if (d.isNaN()) cell = "-";
           else if (c.name().equals("flops")) cell = String.format(Locale.ROOT, "%.2e", d);
-          else if (c.name().endsWith("wall_s") || c.name().equals("steps")) cell = String.format(Locale.ROOT, "%.1f", d);
-          else cell = String.format(Locale.ROOT, "%.3f", d);
+          else if (c.name().equals("steps")) cell = String.format(Locale.ROOT, "%.0f", d);
+          else cell = sig3(d);
         } else {
           cell = String.valueOf(v);
         }

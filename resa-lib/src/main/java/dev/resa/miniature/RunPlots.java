@@ -16,19 +16,22 @@ final class RunPlots {
     Miniature.Result r = new Miniature.Result(dir, scores, null, saes, "");
     Plots.saveHtml(Plots.loss(r.log("base"), "loss"), out.resolve("base_loss.html"));
     Plots.saveHtml(Plots.curves("source: CoT-free GRPO", r.log("source"), Plots.STEP, "reward", "think_rate", "kl"), out.resolve("source_grpo.html"));
-    for (String mode : List.of("scratch", "finetuned", "pretrained", "self")) {
-      Table log = r.log("sae/" + mode);
-      Plots.saveHtml(Plots.fvu(log), out.resolve("sae_" + mode + "_fvu.html"));
-      Plots.saveHtml(Plots.l0(log), out.resolve("sae_" + mode + "_l0.html"));
-      Plots.saveHtml(Plots.featureDensity(r.density(mode)), out.resolve("sae_" + mode + "_density.html"));
+    for (Miniature.SaeMode mode : Miniature.SaeMode.values()) {
+      Table log = r.log(mode.dir());
+      String name = mode.name().toLowerCase(java.util.Locale.ROOT);
+      Plots.saveHtml(Plots.fvu(log), out.resolve("sae_" + name + "_fvu.html"));
+      Plots.saveHtml(Plots.l0(log), out.resolve("sae_" + name + "_l0.html"));
+      Plots.saveHtml(Plots.featureDensity(r.density(mode)), out.resolve("sae_" + name + "_density.html"));
     }
-    List<String> tuned = new ArrayList<>();
-    for (String[] t : Miniature.TUNED) tuned.add(t[0]);
-    for (String t : tuned) Plots.saveHtml(Plots.loss(r.log("tuned/" + t), "kl"), out.resolve("tune_" + t + "_kl.html"));
+    for (Miniature.Route t : Miniature.ROUTES) {
+      if (t.kind() == Miniature.Kind.SAE_TUNING || t.kind() == Miniature.Kind.CONTROL) {
+        Plots.saveHtml(Plots.loss(r.log(t.dir()), "kl_token"), out.resolve("tune_" + t.name() + "_kl.html"));
+      }
+    }
     Plots.saveHtml(Plots.loss(r.log("tuned/sft-cotfree"), "loss"), out.resolve("sft_cotfree_loss.html"));
     Plots.saveHtml(Plots.loss(r.log("tuned/sft-cot"), "loss"), out.resolve("sft_cot_loss.html"));
     var example = new dev.resa.task.ArithmeticTask(r.preset().task()).problems(dev.resa.task.ArithmeticTask.Split.TRAIN, 1, 99).get(0);
-    Miniature.Result.FeatureActivations fa = r.featureActivations("scratch", "source",
+    Miniature.Result.FeatureActivations fa = r.featureActivations(Miniature.SaeMode.SCRATCH, Miniature.Model.SOURCE,
         dev.resa.task.ArithmeticTask.prompt(example), dev.resa.task.ArithmeticTask.cotFreeCompletion(example));
     Plots.saveHtml(Plots.tokenActivations(fa.tokens(), fa.acts(), 12), out.resolve("feature_activations.html"));
     Plots.saveHtml(Plots.groupedBars("held-out accuracy", scores, "model", "pass1", "greedy", "think"), out.resolve("accuracy.html"));

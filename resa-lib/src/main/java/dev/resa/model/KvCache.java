@@ -148,6 +148,7 @@ public final class KvCache implements AutoCloseable {
     shape[0] = index.getShape().get(0);
     PtNDArray out = JniUtils.reshape(picked, shape);
     out.attach(manager);
+    flat.close();
     a.close();
     return out;
   }

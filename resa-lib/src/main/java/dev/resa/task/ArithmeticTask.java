@@ -207,6 +207,26 @@ public final class ArithmeticTask {
     return Optional.ofNullable(found);
   }
 
+  /** The problem as the evaluator's {@link dev.resa.eval.Problem}: id = expression, text = {@link #prompt}, the traced solution. */
+  public static dev.resa.eval.Problem asProblem(Problem p) {
+    return new dev.resa.eval.Problem(p.expression(), prompt(p), List.of(p.answerText()), List.of(), tracedCompletion(p));
+  }
+
+  /** The task's grader for {@link dev.resa.eval.Evaluator}: {@link #extractAnswer}, then exact match. */
+  public static dev.resa.eval.Evaluator.Check check() {
+    return new dev.resa.eval.Evaluator.Check() {
+      @Override
+      public Optional<String> extract(String completion) {
+        return extractAnswer(completion);
+      }
+
+      @Override
+      public boolean correct(String extracted, dev.resa.eval.Problem p) {
+        return p.answers().contains(extracted);
+      }
+    };
+  }
+
   public static boolean isCorrect(Problem p, String completion) {
     return extractAnswer(completion).map(a -> a.equals(p.answerText())).orElse(false);
   }

@@ -73,6 +73,11 @@ public final class LmTrainer implements AutoCloseable {
       return new Config(steps, batchSize, lr, minLrRatio, warmup, weightDecay, beta1, beta2, gradClip, s, checkpointEvery, checkpointDir);
     }
 
+    /** AdamW's decoupled weight decay (matrices only) and moment decays. */
+    public Config withAdamW(double decay, double b1, double b2) {
+      return new Config(steps, batchSize, lr, minLrRatio, warmup, decay, b1, b2, gradClip, seed, checkpointEvery, checkpointDir);
+    }
+
     public Config withCheckpoints(Path dir, int every) {
       return new Config(steps, batchSize, lr, minLrRatio, warmup, weightDecay, beta1, beta2, gradClip, seed, every, dir);
     }

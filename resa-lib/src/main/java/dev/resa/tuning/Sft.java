@@ -115,7 +115,7 @@ public final class Sft implements AutoCloseable {
       TokenBatch b = data.at(step, scope);
       NDArray mask = b.targetMask();
       double loss = backward(b.inputs(), b.targets(), mask);
-      long tokens = mask == null ? b.targets().size() : (long) mask.sum().getFloat();
+      long tokens = b.realTokens(); // processed, for throughput and FLOPs (the loss may cover fewer)
       return new LoraTrainer.Step(loss, tokens, Map.of());
     }, steps);
   }

@@ -27,8 +27,8 @@ class MiniatureTest {
       assertTrue(Files.isRegularFile(dir.resolve(f)), "missing " + f);
     }
     List<String> models = r.scores().stringColumn("model").asList();
-    for (String[] m : Miniature.MODELS) assertTrue(models.contains(m[0]), "scores.csv lacks row " + m[0]);
-    assertEquals(Miniature.MODELS.size(), r.scores().rowCount());
+    for (Miniature.Route m : Miniature.ROUTES) assertTrue(models.contains(m.name()), "scores.csv lacks row " + m.name());
+    assertEquals(Miniature.ROUTES.size(), r.scores().rowCount());
     for (int i = 0; i < r.scores().rowCount(); i++) {
       double p1 = r.scores().doubleColumn("pass1").get(i);
       assertTrue(p1 >= 0 && p1 <= 1, "pass1 in [0, 1]: " + p1);
@@ -41,7 +41,7 @@ class MiniatureTest {
     assertFalse(Double.isNaN(last), "base loss is finite");
     assertTrue(last < first * 0.6, "base pretraining lowers the loss: " + first + " -> " + last);
     assertTrue(r.report().contains("## Verdict") && r.report().contains("reproduce"), "the report states the verdict");
-    for (String[] m : Miniature.MODELS) assertTrue(r.report().contains("| " + m[0] + " |"), "report row " + m[0]);
+    for (Miniature.Route m : Miniature.ROUTES) assertTrue(r.report().contains("| " + m.name() + " |"), "report row " + m.name());
 
     Map<Path, Long> stamps = new HashMap<>();
     try (Stream<Path> files = Files.walk(dir)) {
@@ -54,24 +54,31 @@ class MiniatureTest {
     for (var e : stamps.entrySet()) {
       assertEquals(e.getValue(), Files.getLastModifiedTime(e.getKey()).toMillis(), "cached stage rewritten: " + e.getKey());
     }
+    // A changed evaluation knob re-runs only the evaluations: every trained stage is read back from the cache.
+    Miniature.run(Preset.ci().toBuilder().samples(1).build(), out, false, 0);
+    for (var e : stamps.entrySet()) {
+      boolean eval = e.getKey().toString().contains("/eval/");
+      assertEquals(!eval, e.getValue() == Files.getLastModifiedTime(e.getKey()).toMillis(), (eval ? "evaluation kept: " : "stage retrained: ") + e.getKey());
+    }
+    Miniature.run(Preset.ci(), out, false, 0); // back to the main settings for the experiments below
 
     // An experiment with the main run's own settings (from-scratch SAE on source at the hook layer, in-distribution
     // trigger texts, the preset's steps) must reproduce the main run's Resa stage for stage.
     Preset p = Preset.ci();
-    Miniature.Experiment same = new Miniature.Experiment("same", "source", p.hookLayer(), null, p.saeSteps(), p.tuneSteps());
+    Miniature.Experiment same = new Miniature.Experiment("same", Miniature.Model.SOURCE, p.hookLayer(), null, p.saeSteps(), p.tuneSteps());
     Table row = Miniature.experiment(p, out, 0, same);
-    Map<String, Double> resa = Miniature.readStage(dir.resolve("tuned/resa"));
+    Map<String, Double> resa = RunCache.read(dir.resolve("tuned/resa"));
     assertEquals(resa.get("start_kl"), row.doubleColumn("start_kl").get(0), 1e-9, "the same SAE gives the same starting KL");
     assertEquals(resa.get("final_kl"), row.doubleColumn("final_kl").get(0), 1e-6, "the same Stage II gives the same final KL");
     assertEquals(r.scores().where(r.scores().stringColumn("model").isEqualTo("resa")).doubleColumn("pass1").get(0),
         row.doubleColumn("pass1").get(0), 1e-12, "and the same held-out Pass@1");
     // the same name with other settings is rebuilt, not read back
-    Miniature.Experiment shorter = new Miniature.Experiment("same", "source", p.hookLayer(), null, p.saeSteps() / 3, 0);
+    Miniature.Experiment shorter = new Miniature.Experiment("same", Miniature.Model.SOURCE, p.hookLayer(), null, p.saeSteps() / 3, 0);
     Table redone = Miniature.experiment(p, out, 0, shorter);
-    assertEquals(p.saeSteps() / 3, Miniature.readStage(shorter.dir(dir).resolve("sae")).get("steps"), 1e-9);
+    assertEquals(p.saeSteps() / 3, RunCache.read(shorter.dir(dir).resolve("sae")).get("steps"), 1e-9);
     assertTrue(redone.doubleColumn("pass1").isMissing(0), "no Stage II, no score");
     IllegalArgumentException lastLayer = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> Miniature.experiment(p, out, 0, new Miniature.Experiment("last", "source", p.layers() - 1, null, 10, 10)));
+        () -> Miniature.experiment(p, out, 0, new Miniature.Experiment("last", Miniature.Model.SOURCE, p.layers() - 1, null, 10, 10)));
     assertTrue(lastLayer.getMessage().contains("is the last"), lastLayer.getMessage());
   }
 }

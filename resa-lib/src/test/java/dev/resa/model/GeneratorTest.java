@@ -146,6 +146,104 @@ class GeneratorTest {
     }
   }
 
+  /** {@code free} cut after its first token in {@code stop} (the stop token kept), as a stopped row should end. */
+  private static int[] cutAtStop(int[] free, int stop) {
+    for (int i = 0; i < free.length; i++) if (free[i] == stop) return Arrays.copyOf(free, i + 1);
+    return free;
+  }
+
+  /**
+   * A stop token that ends one row early while another row never emits it; rows that stop leave the batch, and
+   * every row must still produce exactly its unstopped tokens up to (and including) its first stop token.
+   */
+  private void checkRowsLeaving(Generator.Sampling noStop, java.util.function.IntFunction<Generator.Sampling> withStop) {
+    List<int[]> prompts = List.of(new int[] {1, 4, 7}, new int[] {2, 9, 3, 5, 8, 6, 10}, new int[] {0, 5}, new int[] {12}, new int[] {3, 3});
+    Generator g = new Generator(model);
+    int before = model.manager().getManagedArrays().size();
+    List<int[]> free = g.generate(prompts, noStop);
+    int stop = -1;
+    for (int r = 0; r < prompts.size() && stop < 0; r++) {
+      for (int i = 0; i < 4 && stop < 0; i++) {
+        int cand = free.get(r)[i];
+        long untouched = free.stream().filter(f -> Arrays.stream(f).noneMatch(t -> t == cand)).count();
+        if (untouched > 0) stop = cand;
+      }
+    }
+    assertTrue(stop >= 0, "degenerate test: no token ends one row while sparing another");
+    List<int[]> stopped = g.generate(prompts, withStop.apply(stop));
+    int early = 0, full = 0;
+    for (int r = 0; r < prompts.size(); r++) {
+      int[] want = cutAtStop(free.get(r), stop);
+      assertArrayEquals(want, stopped.get(r), "prompt " + r + " (stop token " + stop + ")");
+      if (want.length < free.get(r).length) early++;
+      else full++;
+    }
+    assertTrue(early > 0 && full > 0, "degenerate test: " + early + " rows stopped early, " + full + " ran to the end");
+    assertEquals(before, model.manager().getManagedArrays().size(), "arrays left in the weights' manager");
+  }
+
+  @Test
+  void finishedRowsLeavingTheBatchDoNotChangeOtherRowsGreedy() {
+    checkRowsLeaving(Generator.Sampling.greedy(12, Set.of()), stop -> Generator.Sampling.greedy(12, Set.of(stop)));
+  }
+
+  @Test
+  void finishedRowsLeavingTheBatchDoNotChangeOtherRowsSampled() {
+    checkRowsLeaving(new Generator.Sampling(12, 1.0, 0.9, Set.of(), 7), stop -> new Generator.Sampling(12, 1.0, 0.9, Set.of(stop), 7));
+  }
+
+  /** The plain top-p sampler: sort all ids by probability (ties by id), cut at topP, draw. */
+  private static int referenceSample(float[] logits, int off, int v, Generator.Sampling s, Random rng) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < v; i++) max = Math.max(max, logits[off + i]);
+    double[] p = new double[v];
+    double z = 0;
+    for (int i = 0; i < v; i++) z += (p[i] = Math.exp((logits[off + i] - max) / s.temperature()));
+    Integer[] order = new Integer[v];
+    for (int i = 0; i < v; i++) order[i] = i;
+    Arrays.sort(order, (a, c) -> Double.compare(p[c], p[a])); // stable: ties stay in id order
+    int keep = v;
+    double cum = 0;
+    for (int i = 0; i < v; i++) {
+      cum += p[order[i]] / z;
+      if (cum >= s.topP()) {
+        keep = i + 1;
+        break;
+      }
+    }
+    double kept = 0;
+    for (int i = 0; i < keep; i++) kept += p[order[i]];
+    double u = rng.nextDouble() * kept;
+    for (int i = 0; i < keep; i++) {
+      u -= p[order[i]];
+      if (u <= 0) return order[i];
+    }
+    return order[keep - 1];
+  }
+
+  /** The thresholded top-p (sorts only likely ids) draws exactly what sorting every id draws, seed for seed. */
+  @Test
+  void thresholdedTopPEqualsFullSort() {
+    Random data = new Random(11);
+    int checked = 0;
+    for (int v : new int[] {7, 300, 5000}) {
+      for (double temperature : new double[] {0.3, 0.6, 1.0, 3.0}) {
+        for (double topP : new double[] {0.5, 0.95, 0.999999}) {
+          float[] logits = new float[v];
+          for (int i = 0; i < v; i++) logits[i] = (float) (data.nextGaussian() * 3);
+          logits[data.nextInt(v)] = logits[data.nextInt(v)]; // a tie
+          var s = new Generator.Sampling(1, temperature, topP, Set.of(), 0);
+          for (int seed = 0; seed < 20; seed++) {
+            assertEquals(referenceSample(logits, 0, v, s, new Random(seed)), Generator.sample(logits, 0, v, s, new Random(seed)),
+                "V " + v + ", T " + temperature + ", top-p " + topP + ", seed " + seed);
+            checked++;
+          }
+        }
+      }
+    }
+    assertEquals(720, checked);
+  }
+
   /**
    * Top-p against the exact nucleus distribution: softmax(l / T), keep the most likely tokens until their mass
    * reaches p, renormalise. 200k draws; each kept token's frequency must lie within 5 standard errors

@@ -1,0 +1,498 @@
+package dev.resa.miniature;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.resa.activations.ActivationCache;
+import dev.resa.activations.ActivationSource;
+import dev.resa.activations.Packing;
+import dev.resa.eval.EvalConfig;
+import dev.resa.eval.Evaluator;
+import dev.resa.eval.LmBackend;
+import dev.resa.eval.Prompts;
+import dev.resa.io.SafeTensors;
+import dev.resa.miniature.Miniature.Experiment;
+import dev.resa.miniature.Miniature.Kind;
+import dev.resa.miniature.Miniature.Model;
+import dev.resa.miniature.Miniature.Route;
+import dev.resa.miniature.Miniature.SaeMode;
+import dev.resa.model.DecoderLM;
+import dev.resa.model.HfCheckpoint;
+import dev.resa.model.ModelConfig;
+import dev.resa.model.Weights;
+import dev.resa.sae.SaeMetrics;
+import dev.resa.sae.SaeTrainer;
+import dev.resa.sae.SparseCoder;
+import dev.resa.sae.SparseCoderConfig;
+import dev.resa.sae.SparsifyFormat;
+import dev.resa.task.ArithmeticTask;
+import dev.resa.task.ArithmeticTask.Split;
+import dev.resa.tokenizer.CharTokenizer;
+import dev.resa.train.Batches;
+import dev.resa.train.LmTrainer;
+import dev.resa.train.Progress;
+import dev.resa.train.TokenBatch;
+import dev.resa.tuning.Grpo;
+import dev.resa.tuning.LoraConfig;
+import dev.resa.tuning.LoraTrainer;
+import dev.resa.tuning.MergedModel;
+import dev.resa.tuning.SaeTuning;
+import dev.resa.tuning.Sft;
+import dev.resa.tuning.Splice;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/** The miniature's stages, each a call into the library with the preset's knobs, cached by {@link RunCache}. */
+final class Stages {
+  private final Preset p;
+  private final Path dir;
+  private final long seed;
+  private final NDManager root;
+  private final CharTokenizer tok = ArithmeticTask.tokenizer();
+  private final List<ArithmeticTask.Problem> trainPool;
+  private final List<ArithmeticTask.Problem> test;
+
+  Stages(Preset p, Path dir, long seed, NDManager root) {
+    this.p = p;
+    this.dir = dir;
+    this.seed = seed;
+    this.root = root;
+    this.trainPool = new ArithmeticTask(p.task()).problems(Split.TRAIN, 20_000, seed);
+    this.test = testSet(p);
+  }
+
+  /** The same held-out problems for every seed. */
+  static List<ArithmeticTask.Problem> testSet(Preset p) {
+    return new ArithmeticTask(p.task()).problems(Split.TEST, p.testProblems(), 0);
+  }
+
+  int testSize() {
+    return test.size();
+  }
+
+  /**
+   * One intra-op thread unless {@code RESA_THREADS} says otherwise: the miniature's matrices are so small that
+   * PyTorch's thread pool costs more than it saves, and on a shared 2-core machine it oversubscribes the cores.
+   */
+  static void threads() {
+    String env = System.getenv("RESA_THREADS");
+    ai.djl.engine.Engine.getInstance();
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(env == null ? 1 : Integer.parseInt(env.trim()));
+  }
+
+  // ---- data ----
+
+  private static String[] cotFree(ArithmeticTask.Problem q) {
+    return new String[] {ArithmeticTask.prompt(q), ArithmeticTask.cotFreeCompletion(q)};
+  }
+
+  /** {@code batch} (prompt, completion) pairs of pool problems, a share {@code traceShare} written with traces. */
+  private Function<Random, List<String[]>> mix(double traceShare, int batch) {
+    return rng -> {
+      List<String[]> out = new ArrayList<>(batch);
+      for (int i = 0; i < batch; i++) {
+        ArithmeticTask.Problem q = trainPool.get(rng.nextInt(trainPool.size()));
+        out.add(rng.nextDouble() < traceShare ? new String[] {ArithmeticTask.prompt(q), ArithmeticTask.tracedCompletion(q)} : cotFree(q));
+      }
+      return out;
+    };
+  }
+
+  /** The trigger set: CoT-free texts of the first {@code saeTexts} pool problems. */
+  private List<String[]> triggerTexts() {
+    return trainPool.subList(0, p.saeTexts()).stream().map(Stages::cotFree).toList();
+  }
+
+  /** Documents {@code <bos>prompt completion}, packed into 64-token chunks as sparsify packs (EOS between documents). */
+  private List<long[]> chunks(List<String[]> texts) {
+    return Packing.pack(texts.stream().map(t -> "<bos>" + t[0] + t[1]).toList(), tok, 64);
+  }
+
+  private DecoderLM load(Path d) throws IOException {
+    return HfCheckpoint.load(d, root);
+  }
+
+  private void saveTokenizer(Path d) throws IOException {
+    tok.save(d.resolve("char_tokenizer.json")); // so ./resa eval / generate open the folder like any model
+  }
+
+  private LoraConfig lora(int fromLayer, long loraSeed) {
+    return new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS, LoraConfig.layersFrom(fromLayer, p.layers()), loraSeed);
+  }
+
+  private LoraTrainer.Config loop(double lr, Path out) {
+    return LoraTrainer.Config.of(lr).withOutput(out, 0, "base");
+  }
+
+  private static double sum(Table log, String column) {
+    return log.doubleColumn(column).sum();
+  }
+
+  // ---- stages ----
+
+  /** Base: next-token pretraining of a random tiny Qwen2 on the traced / answer-only mix, loss on completions. */
+  String base() throws IOException {
+    Path d = dir.resolve("base");
+    String key = RunCache.key("base", p.task(), p.hidden(), p.layers(), p.heads(), p.intermediate(), p.baseSteps(), p.baseBatch(), p.baseLr(), p.traceShare(), seed);
+    if (RunCache.done(d, key)) return key;
+    System.err.printf("== base: pretraining on a %.0f/%.0f traced / answer-only mix%n", 100 * p.traceShare(), 100 * (1 - p.traceShare()));
+    long t0 = System.nanoTime();
+    ModelConfig cfg = ModelConfig.tinyQwen2(tok.vocabSize(), p.hidden(), p.layers(), p.heads(), Math.max(1, p.heads() / 2), p.intermediate(), 96)
+        .withTokens(tok.bosId(), tok.eosId());
+    LmTrainer.Config tc = LmTrainer.Config.defaults().withSteps(p.baseSteps()).withBatch(p.baseBatch())
+        .withLr(p.baseLr(), Math.min(50, p.baseSteps() / 10)).withAdamW(0.01, 0.9, 0.999).withSeed(seed);
+    Batches data = Batches.pairs(tok, seed, mix(p.traceShare(), p.baseBatch()));
+    double tokens = 0;
+    try (DecoderLM model = new DecoderLM(cfg, Weights.random(cfg, root.newSubManager(), seed, DataType.FLOAT32));
+         LmTrainer trainer = LmTrainer.forBatches(model, tc);
+         Progress.Bar bar = Progress.start("base", p.baseSteps())) {
+      for (int step = 0; step < p.baseSteps(); step++) {
+        Progress.checkInterrupted();
+        try (NDManager scope = model.stepScope()) {
+          TokenBatch b = data.at(step, scope);
+          tokens += b.realTokens();
+          bar.update(step + 1, Map.of("loss", trainer.trainStep(b.inputs(), b.targets(), b.targetMask()).loss()));
+        }
+      }
+      model.weights().setTrainable(n -> false);
+      HfCheckpoint.save(model, d);
+      saveTokenizer(d);
+      RunCache.finish(d, key, trainer.log().table(), t0, Map.of("tokens", tokens, "flops", Costs.train(cfg, tokens)));
+    }
+    return key;
+  }
+
+  /** Source: CoT-free GRPO on base (reward = the task's grader), merged. */
+  String source(String baseKey) throws IOException {
+    Path d = dir.resolve("source");
+    String key = RunCache.key("source", baseKey, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), p.maxNewTokens());
+    if (RunCache.done(d, key)) return key;
+    System.err.println("== source: CoT-free GRPO with LoRA on base, then merge");
+    long t0 = System.nanoTime();
+    List<dev.resa.eval.Problem> problems = new ArrayList<>();
+    for (var q : new ArithmeticTask(p.task()).problems(Split.TRAIN, p.rlSteps() * p.rlPrompts(), seed * 7919)) problems.add(ArithmeticTask.asProblem(q));
+    Grpo.Reward exact = (completion, answer) -> ArithmeticTask.extractAnswer(completion).map(answer::equals).orElse(false) ? 1 : 0;
+    Grpo.Config cfg = Grpo.Config.defaults().withLora(lora(0, seed + 1)).withGroups(p.rlPrompts(), p.rlGroup()).withMaxNewTokens(p.maxNewTokens())
+        .withTemperature(p.rlTemperature()).withKlBeta(p.rlKl()).withRounds(p.rlSteps()).withSeed(seed + 1).withTrain(loop(p.rlLr(), d));
+    List<Double> thinkRate = new ArrayList<>();
+    try (DecoderLM model = load(dir.resolve("base")); Grpo grpo = new Grpo(model, tok, exact, cfg)) {
+      grpo.onCompletions(texts -> thinkRate.add(texts.stream().filter(ArithmeticTask::thinks).count() / (double) texts.size()));
+      Table log = grpo.train(problems).log().table();
+      log.addColumns(DoubleColumn.create("think_rate", thinkRate.stream().mapToDouble(Double::doubleValue).toArray()));
+      MergedModel.save(model, grpo.adapter(), d);
+      saveTokenizer(d);
+      double n = p.rlPrompts() * p.rlGroup();
+      double gen = sum(log, "completion_tokens") * n;
+      RunCache.finish(d, key, log, t0, Map.of("tokens", sum(log, "tokens"), "flops", Costs.grpo(model.config(), gen, sum(log, "tokens"))));
+    }
+    return key;
+  }
+
+  /** Activations of {@code model} at the hook layer over {@code texts}, cached on disk (shared by SAEs that read them). */
+  private Path activations(Model model, String modelKey, String dataName, List<String[]> texts) throws IOException {
+    Path d = dir.resolve("acts").resolve(model.dir() + "-" + dataName + "-layers." + p.hookLayer());
+    String key = RunCache.key("acts", modelKey, dataName, texts.size(), p.hookLayer());
+    if (RunCache.done(d, key)) return d;
+    long t0 = System.nanoTime();
+    try (DecoderLM lm = load(dir.resolve(model.dir()))) {
+      ActivationCache.Info info = ActivationCache.write(d, new ActivationSource(lm, List.of(hook())), chunks(texts), 64, SafeTensors.FloatFormat.F32);
+      RunCache.finish(d, key, Table.create("none"), t0, Map.of("rows", (double) info.rows(), "flops", Costs.capture(lm.config(), info.rows(), p.hookLayer())));
+    }
+    return d;
+  }
+
+  private String hook() {
+    return "layers." + p.hookLayer();
+  }
+
+  /** Stage I in one mode: SaeTrainer (the preset's optimiser, SignSGD + Schedule-Free by default) on cached activations. */
+  String sae(SaeMode mode, String modelKey, String initKey) throws IOException {
+    return sae(dir.resolve(mode.dir()), mode.model, modelKey, mode == SaeMode.PRETRAINED ? "pretrain" : "trigger",
+        mode == SaeMode.PRETRAINED ? mix(p.traceShare(), p.saeTexts()).apply(new Random(seed + 5)) : triggerTexts(),
+        mode == SaeMode.FINETUNED ? dir.resolve(SaeMode.PRETRAINED.dir()) : null, initKey, p.saeSteps());
+  }
+
+  private String sae(Path d, Model model, String modelKey, String dataName, List<String[]> texts, Path init, String initKey, int steps) throws IOException {
+    Path acts = activations(model, modelKey, dataName, texts);
+    String key = RunCache.key("sae", RunCache.keyOf(acts), initKey, p.saeLatents(), p.saeK(), p.saeOptimizer(), p.saeLr(), steps, p.saeBatch(), seed);
+    if (RunCache.done(d, key)) return key;
+    System.err.println("== Stage I: SAE " + d.getFileName() + " on " + model.dir() + ", " + hook() + " (" + p.saeOptimizer() + ")");
+    long t0 = System.nanoTime();
+    SparseCoder start = init != null ? SparsifyFormat.read(init, root) : SparseCoder.init(SparseCoderConfig.of(p.hidden(), p.saeLatents(), p.saeK()), root, 42);
+    SaeTrainer.Config cfg = SaeTrainer.Config.resa().withOptimizer(p.saeOptimizer()).withLr(p.saeLr()).withDeadThreshold(50L * p.saeBatch());
+    try (SaeTrainer trainer = new SaeTrainer(cfg, Map.of(hook(), start)); NDManager kept = root.newSubManager()) {
+      Table history = trainer.fit(epochs(acts, kept), steps);
+      SparseCoder sae = trainer.averaged(hook(), kept);
+      SparsifyFormat.write(d, sae);
+      Table log = Table.create("sae", IntColumn.create("step", history.intColumn("step").asIntArray()), history.doubleColumn("fvu").copy(),
+          history.doubleColumn("l0").copy(), DoubleColumn.create("dead_pct", history.doubleColumn("dead_pct").multiply(100).asDoubleArray()));
+      Map<String, Double> extra = new LinkedHashMap<>();
+      double rows = RunCache.read(acts).get("rows");
+      extra.put("flops", RunCache.read(acts).get("flops") + Costs.sae(p.hidden(), p.saeLatents(), (long) steps * p.saeBatch()));
+      extra.put("activation_rows", rows);
+      List<String[]> heldOut = trainPool.subList(p.saeTexts(), p.saeTexts() + 200).stream().map(Stages::cotFree).toList();
+      for (Model m : Model.values()) {
+        try (DecoderLM lm = load(dir.resolve(m.dir()))) {
+          Iterator<Map<String, NDArray>> it = new ActivationSource(lm, List.of(hook())).batches(chunks(heldOut), 64, kept);
+          extra.put("fvu_heldout_" + m.dir(), SaeMetrics.reconstruction(sae, map(it)).fvu());
+        }
+      }
+      double[] density = SaeMetrics.reconstruction(sae, map(ActivationCache.stream(acts, kept, 4096, 1, 0))).density();
+      Files.createDirectories(d);
+      dev.resa.io.AtomicFiles.writeString(d.resolve("density.json"), RunCache.GSON.toJson(density));
+      RunCache.finish(d, key, log, t0, extra);
+    }
+    return key;
+  }
+
+  /** The hook's arrays of a stream of activation batches. */
+  private Iterator<NDArray> map(Iterator<Map<String, NDArray>> it) {
+    return new Iterator<>() {
+      public boolean hasNext() {
+        return it.hasNext();
+      }
+
+      public NDArray next() {
+        return it.next().get(hook());
+      }
+    };
+  }
+
+  /** Endless shuffled passes over a cache, each pass reseeded, {@code saeBatch} rows per batch. */
+  private Iterator<Map<String, NDArray>> epochs(Path acts, NDManager m) {
+    return new Iterator<>() {
+      int epoch = 0;
+      Iterator<Map<String, NDArray>> cur = open();
+
+      private Iterator<Map<String, NDArray>> open() {
+        try {
+          return ActivationCache.stream(acts, m, p.saeBatch(), 1 << 22, seed + 7 + epoch++);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+
+      public boolean hasNext() {
+        return true;
+      }
+
+      public Map<String, NDArray> next() {
+        if (!cur.hasNext()) cur = open();
+        return cur.next();
+      }
+    };
+  }
+
+  /** The (prompt, completion) batch on which starting KLs are measured and the control is calibrated. */
+  private List<String[]> klTexts() {
+    return mix(0, 64).apply(new Random(seed + 11));
+  }
+
+  /**
+   * Stage II: SaeTuning of base with the route's SAE spliced after the hook layer; for the control, a random
+   * distortion whose starting KL matches that SAE's. Saves the merged model (HF), the adapter (PEFT) and the log.
+   */
+  String tune(Route r, String baseKey, String saeKey) throws IOException {
+    return tune(dir.resolve(r.dir()), r.name(), baseKey, dir.resolve(r.sae().dir()), saeKey, r.kind() == Kind.CONTROL, p.hookLayer(), p.tuneSteps());
+  }
+
+  private String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
+    String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
+    if (RunCache.done(d, key)) return key;
+    System.err.println("== Stage II: " + name);
+    long t0 = System.nanoTime();
+    try (DecoderLM model = load(dir.resolve("base")); SparseCoder sae = SparsifyFormat.read(saeDir, root); NDManager splices = root.newSubManager()) {
+      UnaryOperator<NDArray> splice = sae::reconstruct;
+      if (control) splice = Control.calibrated(model, splices, layer, spliceKl(model, splice, layer), (op) -> spliceKl(model, op, layer),
+          activationMean(model, layer), seed + 13);
+      double startKl = spliceKl(model, splice, layer);
+      SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora(layer + 1, seed + 3)).withTrain(loop(p.tuneLr(), d));
+      try (SaeTuning tuning = new SaeTuning(model, frozen(model, splice), cfg)) {
+        Table log = tuning.train(Batches.pairs(tok, seed + 3, mix(0, p.tuneBatch())), steps).log().table();
+        tuning.saveMerged(d);
+        saveTokenizer(d);
+        Map<String, Double> extra = new LinkedHashMap<>();
+        extra.put("flops", Costs.saeTune(model.config(), sum(log, "tokens"), layer));
+        extra.put("start_kl", startKl);
+        extra.put("final_kl", log.doubleColumn("kl_token").get(log.rowCount() - 1));
+        RunCache.finish(d, key, log, t0, extra);
+      }
+    }
+    return key;
+  }
+
+  /** A splice as a frozen {@link Splice} (no gradient flows into it). */
+  private static Splice frozen(DecoderLM model, UnaryOperator<NDArray> f) {
+    return new Splice() {
+      @Override
+      public NDArray reconstruct(NDArray x) {
+        return f.apply(x).stopGradient(); // [N, D]
+      }
+
+      @Override
+      public int dIn() {
+        return model.config().hiddenSize();
+      }
+    };
+  }
+
+  /** Token-mean KL(un-spliced ‖ spliced) of the plain model on {@link #klTexts}: SaeTuning's first loss, before any update. */
+  private double spliceKl(DecoderLM model, UnaryOperator<NDArray> splice, int layer) {
+    SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora(layer + 1, 0));
+    try (SaeTuning probe = new SaeTuning(model, frozen(model, splice), cfg); NDManager scope = model.stepScope()) {
+      TokenBatch b = TokenBatch.pairs(scope, tok, klTexts());
+      double kl = probe.backward(b.tokens(), b.valid()).kl() * b.tokens().getShape().get(0) / b.realTokens();
+      dev.resa.train.Gradients.zero(probe.adapter().parameters());
+      return kl;
+    }
+  }
+
+  /** Mean residual-stream activation after {@code layer} over (at most 200) trigger texts. */
+  private float[] activationMean(DecoderLM model, int layer) {
+    List<String[]> texts = triggerTexts().subList(0, Math.min(200, p.saeTexts()));
+    try (NDManager m = root.newSubManager()) {
+      var rows = new ActivationSource(model, List.of("layers." + layer)).capture(chunks(texts), m).get("layers." + layer); // [N, D]
+      return rows.mean(new int[] {0}).toFloatArray();
+    }
+  }
+
+  /** The SFT baselines: LoRA cross-entropy on completions, CoT-free (answers only) or CoT (traces). */
+  String sft(Route r, String baseKey) throws IOException {
+    Path d = dir.resolve(r.dir());
+    boolean traces = r.kind() == Kind.SFT_COT;
+    String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
+    if (RunCache.done(d, key)) return key;
+    System.err.println("== SFT baseline: " + r.name());
+    long t0 = System.nanoTime();
+    try (DecoderLM model = load(dir.resolve("base"));
+         Sft sft = new Sft(model, Sft.Config.resa().withLora(lora(0, seed + 4)).withTrain(loop(p.tuneLr(), d)))) {
+      Table log = sft.train(Batches.pairs(tok, seed + 4, mix(traces ? 1 : 0, p.tuneBatch())), p.tuneSteps()).log().table();
+      MergedModel.save(model, sft.adapter(), d);
+      saveTokenizer(d);
+      RunCache.finish(d, key, log, t0, Map.of("flops", Costs.train(model.config(), sum(log, "tokens"))));
+    }
+    return key;
+  }
+
+  /** Held-out scores of one route's model into {@code eval/<name>.json}, keyed by the model's key. */
+  void evaluate(Route r) throws IOException {
+    evaluate(dir.resolve(r.dir()), dir.resolve("eval").resolve(r.name()), r.name());
+  }
+
+  private Score evaluate(Path modelDir, Path d, String name) throws IOException {
+    String key = RunCache.key("eval", RunCache.keyOf(modelDir), p.testProblems(), p.samples(), p.maxNewTokens());
+    Path f = d.resolveSibling(d.getFileName() + ".json");
+    if (RunCache.done(d, key) && Files.isRegularFile(f)) return RunCache.GSON.fromJson(Files.readString(f), Wrapper.class).score();
+    long t0 = System.nanoTime();
+    try (DecoderLM model = load(modelDir)) {
+      Score s = score(model, p, name);
+      dev.resa.io.AtomicFiles.writeString(f, RunCache.GSON.toJson(new Wrapper(s, (System.nanoTime() - t0) / 1e9)));
+      RunCache.finish(d, key, Table.create("none"), t0, Map.of());
+      return s;
+    }
+  }
+
+  private record Wrapper(Score score, double wall_s) {}
+
+  /**
+   * Held-out scoring as Resa reports it, through {@link Evaluator} with the task's grader: Pass@1 = mean correctness
+   * of {@code samples} samples per problem at T = 0.6, top-p 0.95; greedy accuracy; think rate = share of sampled
+   * completions with at least one worked step; accuracy split by that decision.
+   */
+  record Score(double pass1, double greedy, double thinkRate, double pass1Thinking, double pass1Direct, int completions) {
+    Table asTable(String name) {
+      return Table.create("scores", StringColumn.create("model", List.of(name)), DoubleColumn.create("pass1", pass1),
+          DoubleColumn.create("greedy", greedy), DoubleColumn.create("think", thinkRate));
+    }
+  }
+
+  static Score score(DecoderLM model, Preset p, String name) {
+    List<dev.resa.eval.Problem> problems = testSet(p).stream().map(ArithmeticTask::asProblem).toList();
+    LmBackend backend = new LmBackend(model, ArithmeticTask.tokenizer(), name, true);
+    EvalConfig sampled = EvalConfig.paper(p.maxNewTokens()).withTemplate(Prompts.RAW).withSamples(p.samples()).withBatchSize(400).withSeed(1234);
+    try {
+      List<Evaluator.Sample> greedy = new Evaluator(backend, sampled.withSampling(0, 1).withSamples(1), ArithmeticTask.check()).run("greedy " + name, problems, null).samples();
+      List<Evaluator.Sample> s = new Evaluator(backend, sampled, ArithmeticTask.check()).run("eval " + name, problems, null).samples();
+      int right = 0, thinking = 0, thinkRight = 0;
+      for (Evaluator.Sample x : s) {
+        boolean thinks = ArithmeticTask.thinks(x.completion());
+        if (x.correct()) right++;
+        if (thinks) thinking++;
+        if (thinks && x.correct()) thinkRight++;
+      }
+      int n = s.size(), direct = n - thinking;
+      return new Score((double) right / n, greedy.stream().filter(Evaluator.Sample::correct).count() / (double) greedy.size(), (double) thinking / n,
+          thinking == 0 ? Double.NaN : (double) thinkRight / thinking, direct == 0 ? Double.NaN : (double) (right - thinkRight) / direct, n);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** See {@link Miniature#experiment}. */
+  Table experiment(Experiment e) throws IOException {
+    if (e.layer() < 0 || e.layer() >= p.layers()) throw new IllegalArgumentException("layer " + e.layer() + " outside 0.." + (p.layers() - 1));
+    if (e.tuneSteps() > 0 && e.layer() == p.layers() - 1) {
+      throw new IllegalArgumentException("layer " + e.layer() + " is the last: Stage II adapts the layers after the splice, and there are none");
+    }
+    Path ed = e.dir(dir);
+    Preset at = p.toBuilder().hookLayer(e.layer()).build();
+    Stages s = new Stages(at, dir, seed, root);
+    List<String[]> texts = e.trigger() == null ? s.triggerTexts()
+        : new ArithmeticTask(e.trigger()).problems(Split.TRAIN, p.saeTexts(), seed).stream().map(Stages::cotFree).toList();
+    String data = e.trigger() == null ? "trigger" : "trigger-" + RunCache.key(e.trigger());
+    String saeKey = s.sae(ed.resolve("sae"), e.saeModel(), RunCache.keyOf(dir.resolve(e.saeModel().dir())), data, texts, null, null, e.saeSteps());
+    Map<String, Double> sae = RunCache.read(ed.resolve("sae"));
+    double[] tuned = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+    if (e.tuneSteps() > 0) {
+      s.tune(ed.resolve("tuned"), e.name(), RunCache.keyOf(dir.resolve("base")), ed.resolve("sae"), saeKey, false, e.layer(), e.tuneSteps());
+      Map<String, Double> st = RunCache.read(ed.resolve("tuned"));
+      Score sc = s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), e.name());
+      tuned = new double[] {st.get("start_kl"), st.get("final_kl"), sc.pass1(), sc.greedy(), sc.thinkRate()};
+    }
+    Table t = Table.create(e.name(), StringColumn.create("experiment", List.of(e.name())), IntColumn.create("layer", new int[] {e.layer()}),
+        DoubleColumn.create("fvu_heldout", sae.get("fvu_heldout_" + e.saeModel().dir())));
+    String[] cols = {"start_kl", "final_kl", "pass1", "greedy", "think"};
+    for (int i = 0; i < cols.length; i++) t.addColumns(DoubleColumn.create(cols[i], new double[] {tuned[i]}));
+    return t;
+  }
+
+  /** Latent activations [T][m] of a run's Stage-I SAE on {@code <bos> prompt completion} at the hook layer. */
+  static Miniature.Result.FeatureActivations featureActivations(Path dir, int layer, SaeMode mode, Model model, String prompt, String completion)
+      throws IOException {
+    CharTokenizer tok = ArithmeticTask.tokenizer();
+    int[] ids = tok.encode("<bos>" + prompt + completion);
+    long[] chunk = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) chunk[i] = ids[i];
+    try (NDManager m = dev.resa.core.Djl.newManager(dev.resa.core.Djl.defaultDevice());
+         DecoderLM lm = HfCheckpoint.load(dir.resolve(model.dir()), m);
+         SparseCoder sae = SparsifyFormat.read(dir.resolve(mode.dir()), m)) {
+      NDArray h = new ActivationSource(lm, List.of("layers." + layer)).capture(List.of(chunk), m).get("layers." + layer); // [T, D]
+      SparseCoder.TopK top = sae.encode(h); // [T, k] each
+      int k = sae.config().k();
+      float[] v = top.values().toFloatArray();
+      long[] idx = top.indices().toLongArray();
+      float[][] acts = new float[ids.length][sae.config().numLatents()];
+      List<String> tokens = new ArrayList<>();
+      for (int t = 0; t < ids.length; t++) {
+        for (int j = 0; j < k; j++) acts[t][(int) idx[t * k + j]] = v[t * k + j];
+        tokens.add(tok.decode(new int[] {ids[t]}).replace("\n", "\\n"));
+      }
+      return new Miniature.Result.FeatureActivations(tokens, acts);
+    }
+  }
+}
