@@ -8,9 +8,11 @@ import java.util.regex.Pattern;
 /**
  * Cleans an extracted LaTeX answer down to the mathematics, the way math-verify's normaliser does: math-mode
  * delimiters, {@code \left}/{@code \right}, spacing commands, {@code \displaystyle}, {@code \dfrac}/{@code \tfrac},
- * degrees, percent and dollar signs, thousands separators, unit words in {@code \text{}} / {@code \mathrm{}},
- * and a leading "x =" is kept (the comparer decides what to do with equations). The result is still LaTeX,
- * ready for {@link ExprParser}.
+ * degrees, percent signs and words, currency signs, thousands separators ({@code 3,150,000}, {@code 2 000},
+ * {@code 10{,}000}), base subscripts ({@code 1011_2} is read as its digits), unit words in {@code \text{}} /
+ * {@code \mathrm{}} / {@code \textnormal{}} or after a number, array environments as matrices, mixed numbers
+ * ({@code 3\frac{1}{2}}, {@code 4 4/9}); a leading "x =" is kept (the comparer decides what to do with equations).
+ * The result is still LaTeX, ready for {@link Structure}; {@link #parse} also reports the units and the percent.
  */
 public final class Latex {
   private Latex() {}
