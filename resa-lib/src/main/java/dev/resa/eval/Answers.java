@@ -97,7 +97,7 @@ public final class Answers {
     return text.substring(box[1], box[2]).strip();
   }
 
-  /** Every closed box in order: {start, content start, content end, end}. Unclosed boxes are skipped. */
+  /** Every closed, non-empty box in order: {start, content start, content end, end}. Unclosed boxes are skipped. */
   private static List<int[]> boxes(String text) {
     List<int[]> out = new ArrayList<>();
     int at = 0;
@@ -111,7 +111,7 @@ public final class Answers {
       if (i < text.length() && text.charAt(i) == '{') {
         int close = matchBrace(text, i);
         if (close > 0) {
-          out.add(new int[] {start, i + 1, close, close + 1});
+          if (!text.substring(i + 1, close).isBlank()) out.add(new int[] {start, i + 1, close, close + 1}); // not "\\boxed{}"
           at = close + 1;
           continue;
         }
