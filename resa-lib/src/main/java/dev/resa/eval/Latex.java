@@ -97,7 +97,9 @@ public final class Latex {
     if (!s.contains("\\begin")) s = DOUBLE_BACKSLASH_COMMAND.matcher(s).replaceAll("\\\\");
     s = stripDelimiters(s);
     s = s.replace("**", "").replace("≤", "\\leq ").replace("≥", "\\geq ").replace("≠", "\\ne ").replace("−", "-")
-        .replace("×", "*").replace("€", "").replace("£", "").replace("¥", "").replace("\\euro", "");
+        .replace("×", "*").replace("€", "").replace("£", "").replace("¥", "").replace("\\euro", "")
+        .replace("≈", "\\approx ").replace("·", "*").replace("÷", "/").replace("√", "\\sqrt").replace("²", "^2")
+        .replace("³", "^3");
     s = THIN_SPACE_THOUSANDS.matcher(s).replaceAll(",");
     s = s.replace("\\!", "").replace("\\,", " ").replace("\\;", " ").replace("\\:", " ").replace("\\>", " ")
         .replace("\\qquad", " ").replace("\\quad", " ").replace("~", " ")
