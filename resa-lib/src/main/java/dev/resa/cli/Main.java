@@ -45,7 +45,8 @@ public final class Main implements Runnable {
         .addSubcommand(new BenchSaeCommand())
         .addSubcommand(new BenchTuneCommand())
         .addSubcommand(new BenchEvalCommand())
-        .addSubcommand(new BenchKernelCommand())); // one line per benchmark
+        .addSubcommand(new BenchKernelCommand())
+        .addSubcommand(new dev.resa.bench.BenchScaleCommand())); // one line per benchmark
     cl.setUsageHelpAutoWidth(true);
     return cl;
   }
