@@ -53,8 +53,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./resa bench scale}: every stage of the pipeline on a random-weight model of R1-Distill-Qwen-1.5B's exact
  * shape ({@link R1DistillFixture}), with wall time, tokens/s and the peak resident memory of each stage, and
- * PyTorch eager (Debian's python3-torch, run first in its own process on the same checkpoint and the same token
- * ids) for the forward pass and greedy KV-cache decoding. Every stage's memory is estimated before anything runs;
+ * PyTorch eager (Debian's python3-torch, run afterwards in its own process on the same checkpoint and the same
+ * token ids) for the forward pass and greedy KV-cache decoding. Every stage's memory is estimated before anything runs;
  * a configuration over the budget stops with a message saying what to lower.
  */
 @Command(name = "scale", mixinStandardHelpOptions = true,
@@ -143,15 +143,25 @@ public final class BenchScaleCommand implements Callable<Integer> {
     int[] ids = tokens(tok, problems, Math.max(forwardTokens * Math.max(1, captureChunks), stage2Tokens * stage2Batch * stage2Steps));
     Path work = Files.createTempDirectory("resa-bench-scale");
     try {
+      // Java first, then PyTorch in its own process once the Java model is freed: the two never share memory,
+      // and the Java table is printed even if the reference is interrupted
+      runJava(dir, c, tok, problems, ids, work, new long[] {estForward, estSae, estStage2, estMerge});
+      System.gc(); // release the freed weights' direct buffers before python loads its own copy
+      printTable("resa (Java, DJL / libtorch)");
       JsonObject torch = noTorch ? null : runTorch(dir, ids, work);
-      runJava(dir, c, tok, problems, ids, work, torch, new long[] {estForward, estSae, estStage2, estMerge});
+      if (torch != null) compare(torch);
+      print(torch, dir);
     } finally {
       deleteTree(work);
     }
     return 0;
   }
 
-  private void runJava(Path dir, ModelConfig c, Tokenizer tok, List<Problem> problems, int[] ids, Path work, JsonObject torch, long[] est)
+  private int forwardRow = -1, generateRow = -1;
+  private double[] javaLogits;
+  private int[] javaGenerated;
+
+  private void runJava(Path dir, ModelConfig c, Tokenizer tok, List<Problem> problems, int[] ids, Path work, long[] est)
       throws IOException {
     Path cacheDir = work.resolve("activations"), saeDir = work.resolve("sae"), adapterDir = work.resolve("adapter"), mergedDir = work.resolve("merged");
     try (NDManager root = Djl.newManager(ai.djl.Device.cpu())) {
@@ -162,23 +172,14 @@ public final class BenchScaleCommand implements Callable<Integer> {
           "float32 weights in native memory, once");
 
       resetPeak();
-      double[] javaLogits;
       t0 = System.nanoTime();
       try (NDManager step = model.stepScope()) {
         NDArray x = step.create(slice(ids, 0, forwardTokens), new Shape(1, forwardTokens));
         NDArray logits = model.logits(x); // [1, T, V]
         javaLogits = logits.get("0, -1, :8").toType(DataType.FLOAT64, false).toDoubleArray();
       }
-      double fwd = add("forward " + forwardTokens + " tokens (no grad)", t0, forwardTokens, est[0], "");
-      String torchFwd = "";
-      if (torch != null) {
-        double torchFwdS = torch.get("forward_s").getAsDouble();
-        double diff = 0;
-        JsonArray tl = torch.getAsJsonArray("forward_last_logits");
-        for (int i = 0; i < tl.size(); i++) diff = Math.max(diff, Math.abs(tl.get(i).getAsDouble() - javaLogits[i]));
-        torchFwd = String.format(Locale.ROOT, "torch %.1f s; resa/torch speed %.2fx; last-position logits max |diff| %.1e", torchFwdS, torchFwdS / fwd, diff);
-        rows.set(rows.size() - 1, withNote(rows.get(rows.size() - 1), torchFwd));
-      }
+      add("forward " + forwardTokens + " tokens (no grad)", t0, forwardTokens, est[0], "");
+      forwardRow = rows.size() - 1;
 
       resetPeak();
       t0 = System.nanoTime();
@@ -227,15 +228,9 @@ public final class BenchScaleCommand implements Callable<Integer> {
       int[] prompt = slice32(ids, promptTokens);
       t0 = System.nanoTime();
       int[] gen = new Generator(model).generate(List.of(prompt), Generator.Sampling.greedy(genTokens, Set.of())).get(0);
-      double genS = add("generate " + genTokens + " tokens (KV cache, greedy)", t0, genTokens, est[0], "after a " + promptTokens + "-token prompt, prefill included");
-      if (torch != null) {
-        double torchAll = torch.get("prefill_s").getAsDouble() + torch.get("decode_s").getAsDouble();
-        JsonArray tg = torch.getAsJsonArray("generated");
-        int same = 0;
-        while (same < Math.min(tg.size(), gen.length) && tg.get(same).getAsInt() == gen[same]) same++;
-        rows.set(rows.size() - 1, withNote(rows.get(rows.size() - 1), String.format(Locale.ROOT,
-            "torch %.1f s; resa/torch speed %.2fx; first %d of %d greedy tokens identical", torchAll, torchAll / genS, same, gen.length)));
-      }
+      add("generate " + genTokens + " tokens (KV cache, greedy)", t0, genTokens, est[0], "after a " + promptTokens + "-token prompt, prefill included");
+      generateRow = rows.size() - 1;
+      javaGenerated = gen;
 
       resetPeak();
       t0 = System.nanoTime();
@@ -245,7 +240,24 @@ public final class BenchScaleCommand implements Callable<Integer> {
           String.format(Locale.ROOT, "%d new tokens each (random weights: only the path is timed); pass@1 %.2f", evalTokens, er.summary().pass1()));
       model.close();
     }
-    print(torch, dir);
+  }
+
+  /** Adds PyTorch's times, the speed ratios and the agreement checks to the forward and generation rows. */
+  private void compare(JsonObject torch) {
+    Row f = rows.get(forwardRow);
+    double torchFwd = torch.get("forward_s").getAsDouble();
+    double diff = 0;
+    JsonArray tl = torch.getAsJsonArray("forward_last_logits");
+    for (int i = 0; i < tl.size(); i++) diff = Math.max(diff, Math.abs(tl.get(i).getAsDouble() - javaLogits[i]));
+    rows.set(forwardRow, withNote(f, String.format(Locale.ROOT, "torch %.1f s; resa/torch speed %.2fx; last-position logits max |diff| %.1e",
+        torchFwd, torchFwd / f.seconds(), diff)));
+    Row g = rows.get(generateRow);
+    double torchGen = torch.get("prefill_s").getAsDouble() + torch.get("decode_s").getAsDouble();
+    JsonArray tg = torch.getAsJsonArray("generated");
+    int same = 0;
+    while (same < Math.min(tg.size(), javaGenerated.length) && tg.get(same).getAsInt() == javaGenerated[same]) same++;
+    rows.set(generateRow, withNote(g, String.format(Locale.ROOT, "torch %.1f s; resa/torch speed %.2fx; first %d of %d greedy tokens identical",
+        torchGen, torchGen / g.seconds(), same, javaGenerated.length)));
   }
 
   private Row withNote(Row r, String note) {
@@ -259,8 +271,9 @@ public final class BenchScaleCommand implements Callable<Integer> {
     return s;
   }
 
-  private void print(JsonObject torch, Path dir) throws IOException {
+  private void printTable(String title) {
     System.out.println();
+    System.out.println(title + ":");
     System.out.printf(Locale.ROOT, "| %-62s | %9s | %9s | %13s | %9s | %s%n", "stage", "wall s", "tokens/s", "peak RSS", "estimate", "notes");
     System.out.printf(Locale.ROOT, "|%s|%s|%s|%s|%s|------%n", "-".repeat(64), "-".repeat(11), "-".repeat(11), "-".repeat(15), "-".repeat(11));
     long worst = 0;
@@ -271,8 +284,12 @@ public final class BenchScaleCommand implements Callable<Integer> {
           r.estimateBytes() > 0 ? MemoryEstimate.gb(r.estimateBytes()) : "", r.note());
     }
     System.out.printf(Locale.ROOT, "%nhighest peak RSS of any Java stage: %s (target < 20 GB)%n", MemoryEstimate.gb(worst));
+  }
+
+  private void print(JsonObject torch, Path dir) throws IOException {
+    printTable("resa with the PyTorch reference");
     if (torch != null) {
-      System.out.printf(Locale.ROOT, "PyTorch %s eager (%d threads, own process, run first): load %.1f s, forward %.1f s, prefill %.1f s + %d decode steps %.1f s, peak RSS %s%n",
+      System.out.printf(Locale.ROOT, "PyTorch %s eager (%d threads, own process, run after the Java stages): load %.1f s, forward %.1f s, prefill %.1f s + %d decode steps %.1f s, peak RSS %s%n",
           torch.get("torch").getAsString(), torch.get("threads").getAsInt(), torch.get("load_s").getAsDouble(), torch.get("forward_s").getAsDouble(),
           torch.get("prefill_s").getAsDouble(), torch.get("decode_steps").getAsInt(), torch.get("decode_s").getAsDouble(),
           MemoryEstimate.gb(torch.get("peak_rss_kb").getAsLong() * 1024));
@@ -363,6 +380,12 @@ public final class BenchScaleCommand implements Callable<Integer> {
       System.out.println("(PyTorch reference skipped: /usr/bin/python3 with torch not found; apt-get install python3-torch)");
       return null;
     }
+    long free = MemoryEstimate.availableToThisProcess() - currentRss();
+    long need = MemoryEstimate.weights(R1DistillFixture.config(layers)) * 3 / 2 + 4L * forwardTokens * 151936 + 1_000_000_000L;
+    if (free < need) {
+      System.out.printf(Locale.ROOT, "(PyTorch reference skipped: it needs about %s and only %s is free now)%n", MemoryEstimate.gb(need), MemoryEstimate.gb(free));
+      return null;
+    }
     Path script = work.resolve("scale_torch.py");
     try (InputStream in = BenchScaleCommand.class.getResourceAsStream("/bench/scale_torch.py")) {
       if (in == null) throw new IOException("resource /bench/scale_torch.py missing from the classpath");
@@ -379,7 +402,7 @@ public final class BenchScaleCommand implements Callable<Integer> {
     c.addProperty("prompt_tokens", promptTokens);
     c.addProperty("gen_tokens", genTokens);
     c.addProperty("threads", Runtime.getRuntime().availableProcessors());
-    System.out.println("running the PyTorch eager reference first (its own process, so the two never share memory) ...");
+    System.out.println("running the PyTorch eager reference (its own process, after the Java model is freed) ...");
     long t0 = System.nanoTime();
     Process p = new ProcessBuilder(PYTHON.toString(), script.toString(), c.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
@@ -395,6 +418,17 @@ public final class BenchScaleCommand implements Callable<Integer> {
     } catch (IOException | RuntimeException e) {
       // not Linux, or not permitted: peaks are then cumulative, which only overstates them
     }
+  }
+
+  private static long currentRss() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    } catch (IOException | RuntimeException e) {
+      // fall through
+    }
+    return 0;
   }
 
   private static long peakRss() throws IOException {
