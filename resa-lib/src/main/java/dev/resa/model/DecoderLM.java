@@ -73,8 +73,17 @@ public final class DecoderLM implements AutoCloseable {
         sin[p * e + c] = first ? -Math.sin(angle) : Math.sin(angle);
       }
     }
-    this.ropeCos = buffers.create(cos, new Shape(config.maxPositions(), e)).toType(dtype, false);
-    this.ropeSin = buffers.create(sin, new Shape(config.maxPositions(), e)).toType(dtype, false);
+    this.ropeCos = table(cos, dtype);
+    this.ropeSin = table(sin, dtype);
+  }
+
+  /** A [maxPositions, E] table in {@code dtype}; the float64 staging copy (a direct buffer) is freed at once. */
+  private NDArray table(double[] values, DataType dtype) {
+    NDArray staged = buffers.create(values, new Shape(config.maxPositions(), config.headDim()));
+    if (dtype == DataType.FLOAT64) return staged;
+    NDArray out = staged.toType(dtype, false);
+    staged.close();
+    return out;
   }
 
   public ModelConfig config() {
