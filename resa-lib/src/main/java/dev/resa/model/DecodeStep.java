@@ -51,32 +51,39 @@ final class DecodeStep implements AutoCloseable {
     this.c = model.config();
     this.capacity = capacity;
     this.manager = model.manager().newSubManager();
-    int layers = c.numLayers(), h = c.numHeads(), k = c.numKvHeads(), e = c.headDim();
-    long d = c.hiddenSize();
     this.dtype = w("model.embed_tokens.weight").getDataType();
-    long[] partnerQ = partnerRows(h, e), partnerK = partnerRows(k, e);
-    PtNDArray idxQ = (PtNDArray) manager.create(partnerQ), idxK = (PtNDArray) manager.create(partnerK);
-    qkv = new PtNDArray[layers];
-    qkvBias = new PtNDArray[layers];
-    for (int l = 0; l < layers; l++) {
-      String p = "model.layers." + l + ".self_attn.";
-      PtNDArray wq = w(p + "q_proj.weight"), wk = w(p + "k_proj.weight"), wv = w(p + "v_proj.weight"); // [H*E, D], [K*E, D]
-      PtNDArray zeros = (PtNDArray) manager.zeros(new Shape((long) k * e, d), dtype); // v has no partner
-      PtNDArray stacked = JniUtils.cat(new PtNDArray[] {wq, wk, wv, JniUtils.embedding(idxQ, wq, false), JniUtils.embedding(idxK, wk, false), zeros}, 0);
-      stacked.attach(manager);
-      JniUtils.muli(stacked, w("model.layers." + l + ".input_layernorm.weight")); // (x g) W^T = x (W diag g)^T
-      qkv[l] = stacked;
-      if (c.qkvBias()) {
-        PtNDArray bq = column(w(p + "q_proj.bias")), bk = column(w(p + "k_proj.bias")), bv = column(w(p + "v_proj.bias"));
-        PtNDArray bzeros = (PtNDArray) manager.zeros(new Shape((long) k * e, 1), dtype);
-        PtNDArray b = JniUtils.cat(new PtNDArray[] {bq, bk, bv, JniUtils.embedding(idxQ, bq, false), JniUtils.embedding(idxK, bk, false), bzeros}, 0);
-        qkvBias[l] = JniUtils.reshape(b, new long[] {b.getShape().get(0)});
-        qkvBias[l].attach(manager);
-      }
+    int layers = c.numLayers(), h = c.numHeads(), k = c.numKvHeads(), e = c.headDim();
+    this.qkv = new PtNDArray[layers];
+    this.qkvBias = new PtNDArray[layers];
+    boolean grad = JniUtils.isGradMode();
+    JniUtils.setGradMode(false); // no autograd record of the fused copies, even inside a training step
+    try {
+      PtNDArray partnerQ = (PtNDArray) manager.create(partnerRows(h, e)), partnerK = (PtNDArray) manager.create(partnerRows(k, e));
+      for (int l = 0; l < layers; l++) fuse(l, partnerQ, partnerK);
+      this.ropeTable = ropeTable();
+    } finally {
+      JniUtils.setGradMode(grad);
     }
-    ropeTable = ropeTable();
-    eps = scalar(c.rmsEps());
-    minusHalf = scalar(-0.5);
+    this.eps = scalar(c.rmsEps());
+    this.minusHalf = scalar(-0.5);
+  }
+
+  /** Fills {@code qkv[l]} and {@code qkvBias[l]}: rows [q; k; v; P q; P k; 0], the input norm's gain folded in. */
+  private void fuse(int l, PtNDArray partnerQ, PtNDArray partnerK) {
+    long kvRows = (long) c.numKvHeads() * c.headDim();
+    String p = "model.layers." + l + ".self_attn.";
+    PtNDArray wq = w(p + "q_proj.weight"), wk = w(p + "k_proj.weight"), wv = w(p + "v_proj.weight"); // [H*E, D], [K*E, D]
+    PtNDArray zeros = (PtNDArray) manager.zeros(new Shape(kvRows, c.hiddenSize()), dtype); // v has no partner
+    PtNDArray stacked = JniUtils.cat(new PtNDArray[] {wq, wk, wv, JniUtils.embedding(partnerQ, wq, false), JniUtils.embedding(partnerK, wk, false), zeros}, 0);
+    stacked.attach(manager);
+    JniUtils.muli(stacked, w("model.layers." + l + ".input_layernorm.weight")); // (x g) W^T = x (W diag g)^T
+    qkv[l] = stacked;
+    if (c.qkvBias()) {
+      PtNDArray bq = column(w(p + "q_proj.bias")), bk = column(w(p + "k_proj.bias")), bv = column(w(p + "v_proj.bias"));
+      PtNDArray bzeros = (PtNDArray) manager.zeros(new Shape(kvRows, 1), dtype);
+      PtNDArray b = JniUtils.cat(new PtNDArray[] {bq, bk, bv, JniUtils.embedding(partnerQ, bq, false), JniUtils.embedding(partnerK, bk, false), bzeros}, 0);
+      qkvBias[l] = JniUtils.reshape(b, new long[] {b.getShape().get(0)});
+    }
   }
 
   /** A 0-d tensor of the model's dtype, made from a double so float64 models get the exact value. */
