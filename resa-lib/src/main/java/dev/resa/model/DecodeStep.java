@@ -16,7 +16,7 @@ import ai.djl.pytorch.jni.JniUtils;
  * <p>At decode time a small model is bound by the cost of each operation, not by arithmetic (a 3.5 M-parameter model
  * does ~7 MFLOP per token, a few microseconds of work, while one op costs microseconds of dispatch), so the step is
  * rearranged to issue fewer of them: counted on {@code bench lm}'s 4-layer model, the general forward creates 237
- * tensors per token (plus Java-scalar tensors for the norm epsilon and the query scale), this step 112:
+ * tensors per token (plus Java-scalar tensors for the norm epsilon and the query scale), this step 124:
  * <ul>
  *   <li>q, k and v come from <b>one</b> linear layer whose weight stacks {@code [Wq; Wk; Wv]} with the input
  *       norm's gain folded into its columns;</li>
