@@ -126,20 +126,14 @@ public final class DecoderLM implements AutoCloseable {
 
   /**
    * A per-step scope: arrays derived from weights, RoPE tables and adapter parameters land here and are freed on
-   * close. Wrap every training step and decode step in one so native memory stays flat.
+   * close. Wrap every training step and decode step in one so native memory stays flat (views of a {@link KvCache}
+   * land in the caller's manager by themselves).
    */
   public NDManager stepScope() {
     NDManager step = weights.stepScope();
     ropeCos.tempAttach(step);
     ropeSin.tempAttach(step);
     if (adapter != null) for (NDArray p : adapter.parameters()) p.tempAttach(step);
-    return step;
-  }
-
-  /** A per-step scope for a decode step: as {@link #stepScope()}, with the cache's buffers attached too. */
-  public NDManager stepScope(KvCache cache) {
-    NDManager step = stepScope();
-    cache.attachTo(step);
     return step;
   }
 
