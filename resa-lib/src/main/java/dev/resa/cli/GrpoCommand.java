@@ -63,6 +63,8 @@ public final class GrpoCommand implements Callable<Integer> {
 
   @Mixin LoraOptions lora;
 
+  @Mixin CheckpointOptions checkpoints;
+
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -82,12 +84,6 @@ public final class GrpoCommand implements Callable<Integer> {
       description = "math (the evaluation's extractor + equivalence checker) or exact (exact match of the extracted answer).")
   Reward reward;
 
-  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
-  int saveEvery;
-
-  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
-  boolean resume;
-
   @Override
   public Integer call() throws Exception {
     Djl.init();
@@ -96,7 +92,7 @@ public final class GrpoCommand implements Callable<Integer> {
       Tokenizer tok = TuningInputs.tokenizer(base);
       Grpo.Config cfg = Grpo.Config.defaults().withLora(lora.config(seed)).withGroups(prompts, group).withMaxNewTokens(maxNew)
           .withTemperature(temperature).withKlBeta(beta).withRounds(steps).withSeed(seed).withLr(lr);
-      cfg = cfg.withTrain(cfg.train().withOutput(out, saveEvery, base.toString()).withResume(resume));
+      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out, base.toString()));
       try (Grpo grpo = new Grpo(model, tok, reward.function(), cfg)) {
         double[] reward = grpo.train(problems).log().table().doubleColumn("reward").asDoubleArray();
         System.out.printf(Locale.ROOT, "GRPO: mean reward first step %.3f, last step %.3f; adapter in %s%n", reward[0], reward[reward.length - 1],
