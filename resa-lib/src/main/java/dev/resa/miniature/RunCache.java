@@ -56,7 +56,7 @@ final class RunCache {
     Files.createDirectories(d);
     AtomicFiles.write(d.resolve("train.csv"), out -> {
       OutputStreamWriter w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-      log.write().csv(w);
+      if (log.columnCount() > 0) log.write().csv(w); // Tablesaw cannot write a table without columns (stages with no log)
       w.flush();
     });
     Map<String, Double> meta = new LinkedHashMap<>();
