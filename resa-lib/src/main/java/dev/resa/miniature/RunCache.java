@@ -29,10 +29,13 @@ final class RunCache {
 
   static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
 
-  /** A 16-hex-digit hash of {@code parts} (settings records and upstream keys), in order. */
+  /** Bumped whenever a stage computes something different from the same settings; older caches are rebuilt. */
+  static final int VERSION = 3;
+
+  /** A 16-hex-digit hash of the code version and {@code parts} (settings records and upstream keys), in order. */
   static String key(Object... parts) {
     try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(new Gson().toJson(parts).getBytes(StandardCharsets.UTF_8));
+      byte[] h = MessageDigest.getInstance("SHA-256").digest((VERSION + new Gson().toJson(parts)).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(h).substring(0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -51,12 +54,12 @@ final class RunCache {
     return Files.isRegularFile(f) ? Files.readString(f).trim() : "";
   }
 
-  /** Writes the step log as {@code train.csv}, the key, and {@code stage.json} last. */
+  /** Writes the step log as {@code train.csv} (stages without steps pass an empty table), the key, and {@code stage.json} last. */
   static void finish(Path d, String key, Table log, long t0, Map<String, Double> extra) throws IOException {
     Files.createDirectories(d);
-    AtomicFiles.write(d.resolve("train.csv"), out -> {
+    if (log.columnCount() > 0) AtomicFiles.write(d.resolve("train.csv"), out -> {
       OutputStreamWriter w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-      if (log.columnCount() > 0) log.write().csv(w); // Tablesaw cannot write a table without columns (stages with no log)
+      log.write().csv(w);
       w.flush();
     });
     Map<String, Double> meta = new LinkedHashMap<>();

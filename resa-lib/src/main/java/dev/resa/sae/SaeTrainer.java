@@ -128,6 +128,34 @@ public final class SaeTrainer implements AutoCloseable {
         DoubleColumn.create("auxk"), DoubleColumn.create("dead_pct"), DoubleColumn.create("tokens_per_s"), DoubleColumn.create("l0"));
   }
 
+  /** What {@link #train} returns: the averaged SAE (owned by the caller's manager) and the per-step history. */
+  public record Trained(SparseCoder sae, Table history) {}
+
+  /**
+   * Stage I in one call, for notebooks and ablations: a fresh SAE of {@code shape} (seeded) trained on the
+   * activations {@code source} captures at its first hook point over {@code chunks}, {@code seqsPerBatch} chunks per
+   * step, for {@code epochs} passes; returns the Schedule-Free averaged SAE in {@code manager}.
+   */
+  public static Trained train(dev.resa.activations.ActivationSource source, List<long[]> chunks, int seqsPerBatch, int epochs,
+      SparseCoderConfig shape, Config config, long seed, NDManager manager) throws IOException {
+    String hook = source.points().get(0);
+    try (SaeTrainer t = new SaeTrainer(config, fromScratch(List.of(hook), shape, manager, seed)); NDManager acts = manager.newSubManager()) {
+      List<long[]> all = new ArrayList<>();
+      for (int e = 0; e < epochs; e++) all.addAll(chunks);
+      Iterator<Map<String, NDArray>> it = source.batches(all, seqsPerBatch, acts);
+      Table h = t.fit(new Iterator<>() {
+        public boolean hasNext() {
+          return it.hasNext();
+        }
+
+        public Map<String, NDArray> next() {
+          return Map.of(hook, it.next().get(hook));
+        }
+      }, 0);
+      return new Trained(t.averaged(hook, manager), h);
+    }
+  }
+
   /** Fresh SAEs (Resa init, seeded) at each hook point, all with the same shape. */
   public static Map<String, SparseCoder> fromScratch(List<String> hooks, SparseCoderConfig shape, NDManager manager, long seed) {
     Map<String, SparseCoder> m = new LinkedHashMap<>();

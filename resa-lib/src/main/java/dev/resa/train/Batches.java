@@ -26,11 +26,25 @@ public interface Batches {
   }
 
   /**
-   * (prompt, completion) pairs drawn per step by {@code draw} from a {@link Random} seeded with the step and
-   * {@code seed}, as {@link TokenBatch#pairs}.
+   * (prompt, completion) pairs drawn per step by {@code draw} from a {@link Random} seeded with {@link #mix}(seed,
+   * step), as {@link TokenBatch#pairs}.
    */
   static Batches pairs(Tokenizer tok, long seed, Function<Random, List<String[]>> draw) {
-    return (step, scope) -> TokenBatch.pairs(scope, tok, draw.apply(new Random(seed * 1_000_003L + step)));
+    return (step, scope) -> TokenBatch.pairs(scope, tok, draw.apply(new Random(mix(seed, step))));
+  }
+
+  /**
+   * A well-spread seed for step {@code step} of a run seeded {@code seed} (murmur3's 64-bit finaliser): java.util.Random's
+   * first draws for consecutive seeds are strongly correlated, so seeding it with {@code seed + step} would give
+   * nearly the same batch at every step.
+   */
+  static long mix(long seed, long step) {
+    long h = seed * 0x9E3779B97F4A7C15L + step;
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    return h ^ (h >>> 33);
   }
 
   static long stepsPerEpoch(int chunks, int batchSize) {
