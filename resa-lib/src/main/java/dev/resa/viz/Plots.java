@@ -1,6 +1,9 @@
 package dev.resa.viz;
 
+import ai.djl.ndarray.NDArray;
 import dev.resa.io.AtomicFiles;
+import dev.resa.sae.SparseCoder;
+import dev.resa.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -116,6 +119,30 @@ public final class Plots {
         .yAxis(Axis.builder().title("latent").type(Axis.Type.CATEGORY).build())
         .build();
     return new Figure(layout, HeatmapTrace.builder(cols, rows, z).build());
+  }
+
+  /**
+   * An SAE's latents over the tokens of one sequence: encodes the activations {@code h} [T, d] that the model produced
+   * on {@code ids} at the SAE's hook point (e.g. {@code ActivationSource.capture}) and draws
+   * {@link #tokenActivations} with each token decoded on its own.
+   */
+  public static Figure latentsOverTokens(Tokenizer tok, long[] ids, SparseCoder sae, NDArray h, int topLatents) {
+    if (h.getShape().dimension() != 2 || h.getShape().get(0) != ids.length) {
+      throw new IllegalArgumentException("activations " + h.getShape() + " do not have one row per token (" + ids.length + " tokens)");
+    }
+    SparseCoder.TopK top = sae.encode(h); // [T, k] each
+    float[] values = top.values().toFloatArray();
+    long[] latent = top.indices().toLongArray();
+    int k = sae.config().k();
+    float[][] acts = new float[ids.length][sae.config().numLatents()]; // [T, m], zero where a latent is off
+    List<String> tokens = new ArrayList<>();
+    for (int t = 0; t < ids.length; t++) {
+      for (int j = 0; j < k; j++) acts[t][(int) latent[t * k + j]] = values[t * k + j];
+      tokens.add(tok.decode(new int[] {(int) ids[t]}).replace("\n", "\\n"));
+    }
+    top.values().close();
+    top.indices().close();
+    return tokenActivations(tokens, acts, topLatents);
   }
 
   /** A bar chart of named values (benchmark accuracies, timings, ...), in the map's iteration order. */

@@ -33,6 +33,22 @@ class RenderingTest {
   }
 
   @Test
+  void floatingPointCellsShowFourSignificantDigitsAndTheDataKeepsAll() {
+    Table t = Table.create("scores", StringColumn.create("model"), DoubleColumn.create("pass1"));
+    t.stringColumn("model").append("base").append("resa").append("tiny").append("none");
+    t.doubleColumn("pass1").append(1 / 12.0).append(2.0).append(1.23456e-7).appendMissing();
+    MimeBundle b = Rendering.render(t);
+    String html = b.data().get(MimeBundle.HTML);
+    assertTrue(html.contains(">0.08333<"), html);
+    assertTrue(html.contains(">2<"), html);
+    assertTrue(html.contains(">1.235E-7<"), html);
+    assertTrue(!html.contains("0.0833333"), "no unrounded digits in the HTML");
+    String text = b.data().get(MimeBundle.TEXT);
+    assertTrue(text.contains("0.08333") && !text.contains("0.0833333"), text);
+    assertEquals(1 / 12.0, t.doubleColumn("pass1").get(0), 0, "the table keeps full precision");
+  }
+
+  @Test
   void figuresCarryPlotlyJsonHtmlAndText() {
     MimeBundle b = Rendering.render(Plots.bars("Speed", "tok/s", Map.of("java", 1.0)));
     assertNotNull(b);
