@@ -8,11 +8,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.resa.core.Djl;
 import dev.resa.io.SafeTensors;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
+import dev.resa.testing.Managed;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,25 +21,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SaeTuningTest {
   static final ModelConfig TINY = ModelConfig.tinyQwen2(32, 16, 4, 4, 2, 24, 32);
-  NDManager root;
-
-  @BeforeEach
-  void setUp() {
-    Djl.init();
-    root = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    root.close();
-  }
+  @Managed NDManager root;
 
   /**
    * A small TopK SAE written here from its definition (ReLU, keep the k largest, decode, add b_dec), so the tests
