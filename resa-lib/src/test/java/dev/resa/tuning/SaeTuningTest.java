@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -172,20 +173,9 @@ class SaeTuningTest {
     List<int[]> batch = chunks(2, 9, 32, 3);
     try (DecoderLM model = model(root, TINY, 8, DataType.FLOAT64)) {
       TinyTopK sae = new TinyTopK(root, 16, 64, 3, 5, DataType.FLOAT64);
-      double expected;
-      try (NDManager step = model.stepScope()) {
-        NDArray tok = SaeTuning.tokens(step, batch);
-        double[] p = model.logits(tok).toDoubleArray(); // [B, T, V]
-        NDArray h = model.forward(tok, new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
-        NDArray hHat = sae.reconstruct(h.reshape(-1, 16)).reshape(h.getShape());
-        double[] q = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().toDoubleArray();
-        expected = 0;
-        for (int row = 0; row < 2 * 9; row++) {
-          double[] lp = logSoftmax(p, row * 32, 32), lq = logSoftmax(q, row * 32, 32);
-          for (int v = 0; v < 32; v++) expected += Math.exp(lp[v]) * (lp[v] - lq[v]);
-        }
-        expected /= 2; // batchmean
-      }
+      double[] valid = new double[2 * 9];
+      Arrays.fill(valid, 1);
+      double expected = referenceKl(model, sae, layer, batch, valid);
       for (boolean shortcut : new boolean[] {true, false}) {
         try (SaeTuning t = new SaeTuning(model, sae, SaeTuning.Config.resa(layer).withPrefixShortcut(shortcut))) {
           double got = lossAndGradients(model, t, batch).kl();
@@ -206,20 +196,7 @@ class SaeTuningTest {
     for (int i = 0; i < valid.length; i++) valid[i] = i < 9 + 5 ? 1 : 0; // row 1 keeps its first 5 tokens
     try (DecoderLM model = model(root, TINY, 8, DataType.FLOAT64)) {
       TinyTopK sae = new TinyTopK(root, 16, 64, 3, 5, DataType.FLOAT64);
-      double expected = 0;
-      try (NDManager step = model.stepScope()) {
-        NDArray tok = SaeTuning.tokens(step, batch);
-        double[] p = model.logits(tok).toDoubleArray(); // [B, T, V]
-        NDArray h = model.forward(tok, new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
-        NDArray hHat = sae.reconstruct(h.reshape(-1, 16)).reshape(h.getShape());
-        double[] q = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().toDoubleArray();
-        for (int row = 0; row < 2 * 9; row++) {
-          if (valid[row] == 0) continue;
-          double[] lp = logSoftmax(p, row * 32, 32), lq = logSoftmax(q, row * 32, 32);
-          for (int v = 0; v < 32; v++) expected += Math.exp(lp[v]) * (lp[v] - lq[v]);
-        }
-        expected /= 2; // batchmean
-      }
+      double expected = referenceKl(model, sae, layer, batch, valid);
       for (boolean shortcut : new boolean[] {true, false}) {
         try (SaeTuning t = new SaeTuning(model, sae, SaeTuning.Config.resa(layer).withPrefixShortcut(shortcut));
             NDManager step = model.stepScope()) {
@@ -230,6 +207,27 @@ class SaeTuningTest {
         }
       }
     }
+  }
+
+  /**
+   * The Stage-II loss written out independently for the TINY model (width 16, vocabulary 32): the sum, over the
+   * positions whose {@code valid} entry is not 0, of KL(original ‖ SAE spliced after {@code layer}), / B (batchmean).
+   */
+  static double referenceKl(DecoderLM model, TinyTopK sae, int layer, List<int[]> batch, double[] valid) {
+    double kl = 0;
+    try (NDManager step = model.stepScope()) {
+      NDArray tok = SaeTuning.tokens(step, batch);
+      double[] p = model.logits(tok).toDoubleArray(); // [B, T, V]
+      NDArray h = model.forward(tok, new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
+      NDArray hHat = sae.reconstruct(h.reshape(-1, 16)).reshape(h.getShape());
+      double[] q = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().toDoubleArray();
+      for (int row = 0; row < valid.length; row++) {
+        if (valid[row] == 0) continue;
+        double[] lp = logSoftmax(p, row * 32, 32), lq = logSoftmax(q, row * 32, 32);
+        for (int v = 0; v < 32; v++) kl += Math.exp(lp[v]) * (lp[v] - lq[v]);
+      }
+    }
+    return kl / batch.size(); // batchmean
   }
 
   static double[] logSoftmax(double[] x, int off, int n) {
