@@ -37,7 +37,8 @@ public final class GrpoCommand implements Callable<Integer> {
   @Option(names = "--answer-field", defaultValue = "answer", description = "Field with the gold answer (default: ${DEFAULT-VALUE}).")
   String answerField;
 
-  @Mixin TrainOutputOptions output;
+  @Option(names = "--out", required = true, description = "Output folder.")
+  Path out;
 
   @Option(names = "--steps", defaultValue = "100", description = "Sampling rounds (default: ${DEFAULT-VALUE}).")
   int steps;
@@ -81,6 +82,12 @@ public final class GrpoCommand implements Callable<Integer> {
       description = "math (the evaluation's extractor + equivalence checker) or exact (exact match of the extracted answer).")
   Reward reward;
 
+  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
+  int saveEvery;
+
+  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     Djl.init();
@@ -89,11 +96,11 @@ public final class GrpoCommand implements Callable<Integer> {
       Tokenizer tok = TuningInputs.tokenizer(base);
       Grpo.Config cfg = Grpo.Config.defaults().withLora(lora.config(seed)).withGroups(prompts, group).withMaxNewTokens(maxNew)
           .withTemperature(temperature).withKlBeta(beta).withRounds(steps).withSeed(seed).withLr(lr);
-      cfg = cfg.withTrain(output.apply(cfg.train(), base));
+      cfg = cfg.withTrain(cfg.train().withOutput(out, saveEvery, base.toString()).withResume(resume));
       try (Grpo grpo = new Grpo(model, tok, reward.function(), cfg)) {
         double[] reward = grpo.train(problems).log().table().doubleColumn("reward").asDoubleArray();
         System.out.printf(Locale.ROOT, "GRPO: mean reward first step %.3f, last step %.3f; adapter in %s%n", reward[0], reward[reward.length - 1],
-            output.out.resolve("adapter"));
+            out.resolve("adapter"));
       }
     }
     return 0;

@@ -24,7 +24,8 @@ public final class SftCommand implements Callable<Integer> {
 
   @Mixin TextDataOptions text;
 
-  @Mixin TrainOutputOptions output;
+  @Option(names = "--out", required = true, description = "Output folder.")
+  Path out;
 
   @Option(names = "--epochs", defaultValue = "3", description = "Epochs (default: ${DEFAULT-VALUE}, Resa's SFT recipe).")
   int epochs;
@@ -37,17 +38,24 @@ public final class SftCommand implements Callable<Integer> {
 
   @Mixin LoraOptions lora;
 
+  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
+  int saveEvery;
+
+  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     Djl.init();
     try (NDManager root = NDManager.newBaseManager(); DecoderLM model = HfCheckpoint.load(base, root)) {
       Tokenizer tok = TuningInputs.tokenizer(base);
       List<int[]> chunks = text.chunks(tok);
-      Sft.Config cfg = Sft.Config.resa().withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch);
-      cfg = cfg.withTrain(output.apply(cfg.train(), base));
+      Sft.Config cfg = Sft.Config.resa().withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
+          .withOutput(out, saveEvery, base.toString());
+      cfg = cfg.withTrain(cfg.train().withResume(resume));
       try (Sft sft = new Sft(model, cfg)) {
         double loss = sft.train(chunks).lastLoss();
-        System.out.printf(Locale.ROOT, "SFT done: %d chunks, last loss %.4f; adapter in %s%n", chunks.size(), loss, output.out.resolve("adapter"));
+        System.out.printf(Locale.ROOT, "SFT done: %d chunks, last loss %.4f; adapter in %s%n", chunks.size(), loss, out.resolve("adapter"));
       }
     }
     return 0;

@@ -35,7 +35,8 @@ public final class TuneCommand implements Callable<Integer> {
 
   @Mixin TextDataOptions text; // the elicitation data
 
-  @Mixin TrainOutputOptions output;
+  @Option(names = "--out", required = true, description = "Output folder.")
+  Path out;
 
   @Option(names = "--epochs", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}, Resa).")
   int epochs;
@@ -50,6 +51,12 @@ public final class TuneCommand implements Callable<Integer> {
   LoraTrainer.Schedule schedule;
 
   @Mixin LoraOptions lora;
+
+  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
+  int saveEvery;
+
+  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
+  boolean resume;
 
   @Option(names = "--naive", description = "Run the whole model for the student and adapt all layers (default: prefix shortcut).")
   boolean naive;
@@ -67,15 +74,15 @@ public final class TuneCommand implements Callable<Integer> {
       List<int[]> chunks = text.chunks(tok);
       SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
           .withSchedule(schedule, 0)
-          .withPrefixShortcut(!naive);
-      cfg = cfg.withTrain(output.apply(cfg.train(), base));
+          .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
+      cfg = cfg.withTrain(cfg.train().withResume(resume));
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
         System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,
             layer, tuning.adapter().parameterCount(), tuning.adapter().modules().size());
         LoraTrainer.Result r = tuning.train(chunks);
         System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstLoss(), r.lastLoss(), r.adapterDir());
         if (!noMerge) {
-          Path merged = output.out.resolve("merged");
+          Path merged = out.resolve("merged");
           tuning.saveMerged(merged);
           TuningInputs.copyTokenizer(base, merged);
           System.out.println("merged model (adapter folded in, SAE dropped) in " + merged);
