@@ -33,8 +33,15 @@ final class InProcessControl extends DirectExecutionControl {
   /** The thread running the current snippet, while it runs (what an interrupt may have to stop). */
   private final AtomicReference<Run> runner = new AtomicReference<>();
 
-  /** One snippet's run on one thread (a new object per run, so a pooled thread's next run is never mistaken for it). */
-  private record Run(Thread thread) {}
+  /**
+   * One snippet's run on one thread; {@code done} once it ended. An interrupt watches this object, not the thread or
+   * the latest run: the next cell may start (on another pooled thread, or later on the same one) before the
+   * interrupted run has ended.
+   */
+  private static final class Run {
+    final Thread thread = Thread.currentThread();
+    volatile boolean done;
+  }
   private volatile Throwable lastThrown;
   /** Set by an interrupt; makes every later snippet of the same cell stop before it starts. */
   private volatile boolean interrupted;
@@ -54,11 +61,15 @@ final class InProcessControl extends DirectExecutionControl {
   protected String invoke(Method doit) throws Exception {
     if (interrupted) throw new InvocationTargetException(lastThrown = new CellInterrupted());
     Future<Object> f = workers.submit(() -> {
-      Run me = new Run(Thread.currentThread());
-      runner.set(me);
+      Run me = new Run();
+      runner.set(me); // from here on an interrupt sees this run
       try {
+        if (interrupted) throw new CellInterrupted(); // it came before the run was visible
         return doit.invoke(null);
       } finally {
+        synchronized (me) { // the watchdog stops a run only while holding it, so never once the run is done
+          me.done = true;
+        }
         runner.compareAndSet(me, null);
       }
     });
@@ -118,19 +129,21 @@ final class InProcessControl extends DirectExecutionControl {
    * because the stopped code may leave objects half-updated; here it only hits notebook code the user asked to stop,
    * and it is the one way the JVM offers to end a loop that never checks for interrupts (it still works on JDK 17-19;
    * JDK 20+ throws UnsupportedOperationException, and then the thread keeps running, as before). Code that catches
-   * ThreadDeath and loops on is stopped again, a few times.
+   * ThreadDeath and loops on is stopped again, every 100 ms for 10 s.
    */
   @SuppressWarnings({"deprecation", "removal"})
   private void stopLater(Run run) {
     Thread watchdog = new Thread(() -> {
       try {
-        for (int attempt = 0; attempt < 20; attempt++) {
+        for (int attempt = 0; attempt < 100; attempt++) {
           Thread.sleep(attempt == 0 ? STOP_GRACE_MS : 100);
-          if (runner.get() != run) return; // the snippet ended
-          try {
-            run.thread().stop();
-          } catch (UnsupportedOperationException e) {
-            return;
+          synchronized (run) {
+            if (run.done) return;
+            try {
+              run.thread.stop();
+            } catch (UnsupportedOperationException e) {
+              return;
+            }
           }
         }
       } catch (InterruptedException e) {

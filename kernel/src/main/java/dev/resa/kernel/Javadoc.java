@@ -74,10 +74,13 @@ final class Javadoc {
 
   /** {@code {@link Foo#bar(int) label}} shows the label, else {@code Foo.bar(int)}. */
   private static String link(String kind, String body) {
-    if (!kind.startsWith("link")) return body.strip();
-    String[] refLabel = body.strip().split("\\s+", 2);
-    if (refLabel.length == 2 && !refLabel[0].endsWith(",")) return refLabel[1];
-    String ref = refLabel[0];
+    String b = body.strip();
+    if (!kind.startsWith("link")) return b;
+    int paren = b.indexOf('('), space = b.indexOf(' ');
+    int refEnd = paren >= 0 && (space < 0 || paren < space) ? Math.max(paren, b.indexOf(')', paren)) + 1
+        : space < 0 ? b.length() : space;
+    String ref = b.substring(0, Math.min(refEnd, b.length())), label = b.substring(Math.min(refEnd, b.length())).strip();
+    if (!label.isEmpty()) return label;
     return ref.startsWith("#") ? ref.substring(1) : ref.replace('#', '.');
   }
 

@@ -98,8 +98,9 @@ class KernelProtocolTest {
   private static String summary(String out) {
     StringBuilder s = new StringBuilder();
     for (String line : out.split("\n")) {
-      if (line.matches("^test\\w* \\(.*") || line.contains(" ... ") || line.startsWith("Ran ") || line.startsWith("OK")
-          || line.startsWith("FAILED")) {
+      boolean measured = line.matches("^  [{a-zA-Z].*") && !line.startsWith("  File "); // what a test printed
+      if (line.matches("^test\\w* \\(.*") || line.contains(" ... ") || measured || line.startsWith("Ran ")
+          || line.startsWith("OK") || line.startsWith("FAILED")) {
         s.append(line).append('\n');
       }
     }

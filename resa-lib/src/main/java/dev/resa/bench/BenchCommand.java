@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
         BenchTuneCommand.class,
         BenchEvalCommand.class,
         BenchKernelCommand.class,
+        BenchScaleCommand.class,
     })
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;

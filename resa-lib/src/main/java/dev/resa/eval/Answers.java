@@ -8,9 +8,10 @@ import java.util.regex.Pattern;
 
 /**
  * Pulls the final answer out of a model completion or a reference solution, in math-verify's documented order
- * of trust: the last {@code \boxed{}} / {@code \fbox{}} (boxes standing next to each other, "\boxed{-2} and
- * \boxed{1}", are joined into one list), then the last {@code <answer>} tag, then an answer phrase ("final answer
- * is", "the answer is", "Answer:"), then whichever comes last of the last LaTeX math span and the last plain
+ * of trust: the last {@code \boxed{}} / {@code \fbox{}} (boxes next to each other, "\boxed{-2} and \boxed{1}",
+ * "\boxed{1}, \boxed{4}", are joined into one list; boxes offered as alternatives with "or" are not), then the
+ * last {@code <answer>} tag, then an answer phrase ("final answer is", "the answer is", "Answer:"), then an option
+ * letter said first ("C. Because ..."), then whichever comes last of the last LaTeX math span and the last plain
  * number. A math span that is a computation ({@code 5 \times 6 = 30}, {@code x = 1 + 1 = 2}) gives the right-hand
  * side of its final {@code =}. A completion that commits to nothing extracts nothing. Everything returned is raw
  * LaTeX (or a plain number); {@link Latex} normalises it.
@@ -21,9 +22,9 @@ public final class Answers {
   private static final Pattern ANSWER_TAG = Pattern.compile("(?s)<answer>(.*?)</answer>");
   private static final Pattern PHRASE = Pattern.compile(
       "(?i)(?:final answer is|the answer is|answer is|final answer\\s*[:：]|answer\\s*[:：]|\\banswer(?=\\s*(?:\\$|\\\\\\(|\\\\\\[)))");
-  /** Separators allowed between boxes that form one answer: space, punctuation, "and", "or", spacing commands. */
+  /** Separators allowed between boxes that form one answer: space, punctuation, "and", spacing commands, delimiters. */
   private static final Pattern BOX_JOINER = Pattern.compile(
-      "(?:\\s|[,;.$&~]|\\\\(?:quad|qquad|[,;:! ]|\\\\|\\(|\\)|\\[|\\])|\\\\text\\s*\\{\\s*(?:and|or|,)?\\s*\\}|\\band\\b|\\bor\\b)*");
+      "(?:\\s|[,;.$&~]|\\\\(?:quad|qquad|[,;:! ]|\\\\|\\(|\\)|\\[|\\])|\\\\text\\s*\\{\\s*(?:and|,)?\\s*\\}|\\band\\b)*");
   /** A plain number: mixed number, fraction, thousands groups, decimal comma, decimal; optionally a percent. */
   static final Pattern PLAIN_NUMBER = Pattern.compile(
       "(?<![A-Za-z\\d.,_^])[-+]?(?:\\d+ \\d+/\\d+(?![\\d.])|\\d+/\\d+(?![\\d.])|0,\\d+(?![\\d,])|\\d{1,3}(?:,\\d{3})+(?:\\.\\d+)?(?![\\d,])"
@@ -32,7 +33,6 @@ public final class Answers {
   private static final Pattern LEADING_LETTER = Pattern.compile("^\\(?([A-J])\\)?(?=[.:)]|$|\\s+[^A-Za-z\\s])");
   private static final Pattern OPTION_FIRST = Pattern.compile("\\s*\\(?([A-E])\\)?[.):](?:\\s|$)");
   private static final Pattern LIST_WORD = Pattern.compile("[,;]|\\band\\b");
-  private static final Pattern OR_WORD = Pattern.compile("\\bor\\b");
   private static final Pattern WORD = Pattern.compile("[A-Za-z]{4,}");
   private static final Pattern SENTENCE_END = Pattern.compile("\\.(?=\\s|$)|\\n");
   private static final Pattern SHORT_ANSWER = Pattern.compile(
@@ -82,7 +82,7 @@ public final class Answers {
    */
   private static boolean joins(String between) {
     if (between.isEmpty()) return true;
-    return BOX_JOINER.matcher(between).matches() && LIST_WORD.matcher(between).find() && !OR_WORD.matcher(between).find();
+    return BOX_JOINER.matcher(between).matches() && LIST_WORD.matcher(between).find();
   }
 
   /** Whether a percent sign or word follows the last box ("\\boxed{20} percent"); {@link Latex} reads it on references. */
@@ -97,7 +97,7 @@ public final class Answers {
     return text.substring(box[1], box[2]).strip();
   }
 
-  /** Every closed box in order: {start, content start, content end, end}. Unclosed boxes are skipped. */
+  /** Every closed, non-empty box in order: {start, content start, content end, end}. Unclosed boxes are skipped. */
   private static List<int[]> boxes(String text) {
     List<int[]> out = new ArrayList<>();
     int at = 0;
@@ -111,7 +111,7 @@ public final class Answers {
       if (i < text.length() && text.charAt(i) == '{') {
         int close = matchBrace(text, i);
         if (close > 0) {
-          out.add(new int[] {start, i + 1, close, close + 1});
+          if (!text.substring(i + 1, close).isBlank()) out.add(new int[] {start, i + 1, close, close + 1}); // not "\\boxed{}"
           at = close + 1;
           continue;
         }

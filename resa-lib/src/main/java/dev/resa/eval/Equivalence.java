@@ -8,6 +8,7 @@ import dev.resa.eval.Structure.Seq;
 import dev.resa.eval.Structure.Text;
 import dev.resa.eval.Structure.Union;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,6 +50,7 @@ public final class Equivalence {
   static final int POINTS = 6;
 
   private static final Pattern DECIMAL = Pattern.compile("\\d\\.\\d|(?<![\\d.])\\.\\d|\\de[-+]?\\d");
+  private static final Pattern INTEGER = Pattern.compile("-?\\d+");
   private static final Pattern DECIMAL_COMMA = Pattern.compile("^(-?)(\\d+),(\\d+)$");
   private static final Pattern TEXT_OR_MATH = Pattern.compile("\\\\text\\s*\\{[^}]*\\}|\\$[^$]*\\$");
   private static final Pattern PROSE = Pattern.compile("\\b[A-Za-z]{2,}\\s+[A-Za-z]{2,}\\s+[A-Za-z]{2,}\\b");
@@ -70,6 +72,9 @@ public final class Equivalence {
     List<String> refs = new ArrayList<>(List.of(r.math()));
     if (r.percent()) refs.add("(" + r.math() + ")/100"); // 28\% accepts 28 and 0.28
     if (!p.percent() && !r.percent() && p.math().equals(r.math())) return true;
+    if (p.percent() == r.percent() && INTEGER.matcher(p.math()).matches() && INTEGER.matcher(r.math()).matches()) {
+      return new BigInteger(p.math()).equals(new BigInteger(r.math())); // exact beyond 2^53: 10^20 + 1 is not 10^20
+    }
     addDecimalCommaReading(preds, p.math());
     addDecimalCommaReading(refs, r.math());
     for (String a : preds) {

@@ -8,9 +8,11 @@ import java.util.regex.Pattern;
 /**
  * Cleans an extracted LaTeX answer down to the mathematics, the way math-verify's normaliser does: math-mode
  * delimiters, {@code \left}/{@code \right}, spacing commands, {@code \displaystyle}, {@code \dfrac}/{@code \tfrac},
- * degrees, percent and dollar signs, thousands separators, unit words in {@code \text{}} / {@code \mathrm{}},
- * and a leading "x =" is kept (the comparer decides what to do with equations). The result is still LaTeX,
- * ready for {@link ExprParser}.
+ * degrees, percent signs and words, currency signs, thousands separators ({@code 3,150,000}, {@code 2 000},
+ * {@code 10{,}000}), base subscripts ({@code 1011_2} is read as its digits), unit words in {@code \text{}} /
+ * {@code \mathrm{}} / {@code \textnormal{}} or after a number, array environments as matrices, mixed numbers
+ * ({@code 3\frac{1}{2}}, {@code 4 4/9}); a leading "x =" is kept (the comparer decides what to do with equations).
+ * The result is still LaTeX, ready for {@link Structure}; {@link #parse} also reports the units and the percent.
  */
 public final class Latex {
   private Latex() {}
@@ -62,6 +64,10 @@ public final class Latex {
   private static final Pattern COMMA_THOUSANDS = Pattern.compile("-?[1-9]\\d{0,2}(,\\d{3})+(\\.\\d+)?");
   private static final Pattern UNIT_POWER = Pattern.compile("^\\s*\\^\\s*(\\{[^}]*\\}|-?\\d)");
   private static final Pattern UNIT_PUNCTUATION = Pattern.compile("[\\\\{}^\\-\\d/()*]");
+  private static final Pattern COUNT_NOUN = Pattern.compile("[a-z]{3,}(?: [a-z]{3,}){0,2}");
+  private static final Set<String> MATH_WORDS = Set.of(
+      "and", "or", "not", "sin", "cos", "tan", "cot", "sec", "csc", "log", "exp", "sqrt", "infinity", "inf", "undefined",
+      "none", "all", "real", "reals", "numbers", "integers", "even", "odd", "yes", "true", "false", "max", "min", "mod");
   private static final Pattern TRAILING_WORDS = Pattern.compile("^(.*[\\d}])\\s+([A-Za-z]{2,}(?:\\s+[A-Za-z]{2,})*)$");
   private static final Pattern SHORT_FRAC = Pattern.compile("\\\\frac\\s*(\\d)\\s*(\\d)");
 
@@ -91,7 +97,9 @@ public final class Latex {
     if (!s.contains("\\begin")) s = DOUBLE_BACKSLASH_COMMAND.matcher(s).replaceAll("\\\\");
     s = stripDelimiters(s);
     s = s.replace("**", "").replace("≤", "\\leq ").replace("≥", "\\geq ").replace("≠", "\\ne ").replace("−", "-")
-        .replace("×", "*").replace("€", "").replace("£", "").replace("¥", "").replace("\\euro", "");
+        .replace("×", "*").replace("€", "").replace("£", "").replace("¥", "").replace("\\euro", "")
+        .replace("≈", "\\approx ").replace("·", "*").replace("÷", "/").replace("√", "\\sqrt").replace("²", "^2")
+        .replace("³", "^3");
     s = THIN_SPACE_THOUSANDS.matcher(s).replaceAll(",");
     s = s.replace("\\!", "").replace("\\,", " ").replace("\\;", " ").replace("\\:", " ").replace("\\>", " ")
         .replace("\\qquad", " ").replace("\\quad", " ").replace("~", " ")
@@ -170,11 +178,12 @@ public final class Latex {
       String content = s.substring(open + 1, close).strip();
       String before = out.toString().strip();
       boolean quantityBefore = !before.isEmpty() && "0123456789}).".indexOf(before.charAt(before.length() - 1)) >= 0;
-      if (quantityBefore && isUnit(content)) {
+      int after = close + 1;
+      Matcher exp = UNIT_POWER.matcher(s.substring(after));
+      if (exp.find()) after += exp.end();
+      boolean last = s.substring(after).isBlank() || s.substring(after).strip().equals(".");
+      if (quantityBefore && (isUnit(content) || (last && isCountNoun(content)))) { // "12 \text{ apples}"
         units.append(canonicalUnits(content)).append(' ');
-        int after = close + 1;
-        Matcher exp = UNIT_POWER.matcher(s.substring(after));
-        if (exp.find()) after += exp.end();
         from = after;
         continue;
       }
@@ -183,6 +192,17 @@ public final class Latex {
     }
     out.append(s.substring(from));
     return out.toString();
+  }
+
+  /**
+   * Words naming what is counted ("apples", "red marbles") after a final quantity: dropped like units, so "12
+   * apples" is 12 (and differs from "12 oranges"). Never a mathematical word ("pi", "and", "sin").
+   */
+  private static boolean isCountNoun(String content) {
+    String c = content.strip().toLowerCase();
+    if (!COUNT_NOUN.matcher(c).matches()) return false;
+    for (String word : c.split(" +")) if (MATH_WORDS.contains(word)) return false;
+    return true;
   }
 
   private static boolean isUnit(String content) {
@@ -195,7 +215,7 @@ public final class Latex {
   /** "5 cm", "12 dollars": removes plain unit words (two letters or more) after a number. */
   private static String dropTrailingUnits(String s, StringBuilder units) {
     Matcher m = TRAILING_WORDS.matcher(s);
-    if (m.matches() && isUnit(m.group(2))) {
+    if (m.matches() && (isUnit(m.group(2)) || isCountNoun(m.group(2)))) {
       units.append(canonicalUnits(m.group(2))).append(' ');
       return m.group(1).strip();
     }

@@ -43,14 +43,22 @@ public final class LmBackend implements Backend {
       }
       encoded.add(ids);
     }
-    List<int[]> generated = new Generator(model).generate(encoded,
-        new Generator.Sampling(s.maxNewTokens(), s.temperature(), s.topP(), stop, s.seed()));
+    List<int[]> generated = generate(encoded, s);
     List<Completion> out = new ArrayList<>();
     for (int[] g : generated) {
       int[] text = g.length > 0 && stop.contains(g[g.length - 1]) ? Arrays.copyOf(g, g.length - 1) : g;
       out.add(new Completion(tokenizer.decode(text), g.length));
     }
     return out;
+  }
+
+  /**
+   * New token ids for each prompt, with this backend's stop tokens: all prompts of the call decode as one batch
+   * (one forward per step for every unfinished row) and a row that stops leaves the batch, as
+   * {@link Generator#generate} does. {@link #complete} runs on it.
+   */
+  public List<int[]> generate(List<int[]> prompts, Sampling s) {
+    return new Generator(model).generate(prompts, new Generator.Sampling(s.maxNewTokens(), s.temperature(), s.topP(), stop, s.seed()));
   }
 
   @Override

@@ -135,34 +135,15 @@ final class Structure {
 
   /** Relations: chains of inequalities around one variable become ranges; chains of '=' keep their outer sides. */
   private static Node relation(String s) {
-    List<int[]> ops = new ArrayList<>(); // {position, length}
+    List<int[]> ops = topLevel(s, RELATIONS); // {position, index in RELATIONS}
     List<String> names = new ArrayList<>();
-    int depth = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\\' && i + 1 < s.length() && (s.charAt(i + 1) == '{' || s.charAt(i + 1) == '}')) {
-        depth += s.charAt(i + 1) == '{' ? 1 : -1;
-        i++;
-        continue;
-      }
-      if (c == '(' || c == '[' || c == '{') depth++;
-      else if (c == ')' || c == ']' || c == '}') depth--;
-      if (depth != 0) continue;
-      for (String op : RELATIONS) {
-        if (s.startsWith(op, i) && !(op.startsWith("\\") && followedByLetter(s, i + op.length()))) {
-          ops.add(new int[] {i, op.length()});
-          names.add(canonical(op));
-          i += op.length() - 1;
-          break;
-        }
-      }
-    }
+    for (int[] op : ops) names.add(canonical(RELATIONS[op[1]]));
     if (ops.isEmpty() || ops.get(0)[0] == 0) return null;
     List<String> sides = new ArrayList<>();
     int from = 0;
     for (int[] op : ops) {
       sides.add(s.substring(from, op[0]).strip());
-      from = op[0] + op[1];
+      from = op[0] + RELATIONS[op[1]].length();
     }
     sides.add(s.substring(from).strip());
     for (int k = 0; k < names.size(); k++) {
@@ -225,7 +206,23 @@ final class Structure {
   /** Splits at occurrences of {@code sep} outside any brackets. */
   static List<String> splitTop(String s, String sep) {
     List<String> out = new ArrayList<>();
-    int depth = 0, last = 0;
+    int last = 0;
+    for (int[] at : topLevel(s, new String[] {sep})) {
+      out.add(s.substring(last, at[0]));
+      last = at[0] + sep.length();
+    }
+    out.add(s.substring(last));
+    return out;
+  }
+
+  /**
+   * Occurrences of any of {@code tokens} outside brackets ({@code ( [ \{} and escaped {@code \{}), left to right,
+   * as {position, index of the token}; the first token that matches at a position wins. A command token such as
+   * {@code \in} does not match the start of a longer command ({@code \infty}).
+   */
+  private static List<int[]> topLevel(String s, String[] tokens) {
+    List<int[]> out = new ArrayList<>();
+    int depth = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c == '\\' && i + 1 < s.length() && (s.charAt(i + 1) == '{' || s.charAt(i + 1) == '}')) {
@@ -235,13 +232,17 @@ final class Structure {
       }
       if (c == '(' || c == '[' || c == '{') depth++;
       else if (c == ')' || c == ']' || c == '}') depth--;
-      else if (depth == 0 && s.startsWith(sep, i) && !(sep.startsWith("\\") && followedByLetter(s, i + sep.length()))) {
-        out.add(s.substring(last, i));
-        last = i + sep.length();
-        i = last - 1;
+      else if (depth == 0) {
+        for (int t = 0; t < tokens.length; t++) {
+          String tok = tokens[t];
+          if (s.startsWith(tok, i) && !(tok.startsWith("\\") && followedByLetter(s, i + tok.length()))) {
+            out.add(new int[] {i, t});
+            i += tok.length() - 1;
+            break;
+          }
+        }
       }
     }
-    out.add(s.substring(last));
     return out;
   }
 

@@ -15,20 +15,23 @@ import ai.djl.pytorch.jni.JniUtils;
  *
  * <p>At decode time a small model is bound by the cost of each operation, not by arithmetic (a 3.5 M-parameter model
  * does ~7 MFLOP per token, a few microseconds of work, while one op costs microseconds of dispatch), so the step is
- * rearranged to issue fewer of them. Per layer, where the general forward issues about 58 ops and two Java-scalar
- * tensors, this one issues 29 and no Java scalars:
+ * rearranged to issue fewer of them: counted on {@code bench lm}'s 4-layer model, the general forward creates 237
+ * tensors per token (plus Java-scalar tensors for the norm epsilon and the query scale), this step 124:
  * <ul>
- *   <li>q, k, v and the RoPE partners of q and k come from <b>one</b> linear layer whose weight stacks
- *       {@code [Wq; Wk; Wv; P Wq; P Wk; 0]} (P permutes each head's coordinates to their rotation partners) with the
- *       input norm's gain folded into its columns;</li>
- *   <li>RoPE, the 1/sqrt(E) query scale and the pass-through of v are then a single multiply by a per-position table
- *       {@code [cos; sin]} and a sum: {@code rot = main * cos + partner * sin} (v's rows have cos 1, sin 0);</li>
+ *   <li>q, k and v come from <b>one</b> linear layer whose weight stacks {@code [Wq; Wk; Wv]} with the input
+ *       norm's gain folded into its columns;</li>
+ *   <li>RoPE, the 1/sqrt(E) query scale and the pass-through of v are one formula over all heads,
+ *       {@code rot = x * cos + partner(x) * sin}, with per-position tables laid out per head (q's rows scaled,
+ *       v's rows cos 1, sin 0); the partner is a flip of each head's two halves (or of each coordinate pair);</li>
  *   <li>keys and values are written to the cache by slice assignment and read back as views;</li>
  *   <li>norms, residual adds and SwiGLU's products run in place.</li>
  * </ul>
  * Ops go straight to DJL's PyTorch {@link JniUtils} (one JNI call each), skipping the NDArray API's shape checks.
- * The fused weights are built per generation call (so a model trained in between is never stale) and take
- * {@code 2 (H + 2K) E D} numbers per layer: for R1-Distill-Qwen-1.5B about 9 % of the model, freed on close.
+ * The fused weights are built per generation call (so a model trained in between is never stale) and copy q, k
+ * and v: {@code (H + 2K) E D} numbers per layer, for R1-Distill-Qwen-1.5B 5 % of the model, freed on close. (Stacking
+ * the RoPE partners {@code P Wq; P Wk} into that weight too saves three small ops per layer but nearly doubles the
+ * copy; on the bench model both ran at the same CPU time per token, 5.3-6.4 vs 5.1-5.9 ms under load 11-18, so the
+ * smaller copy won.)
  *
  * <p>Only the plain model: with an active adapter, hooks, or several tokens per row, use {@link DecoderLM#forward}.
  */
@@ -36,8 +39,8 @@ final class DecodeStep implements AutoCloseable {
   private final DecoderLM model;
   private final ModelConfig c;
   private final NDManager manager;
-  private final PtNDArray[] qkv; // per layer [2 (H + 2K) E, D]: main rows then partner rows, input gain folded in
-  private final PtNDArray[] qkvBias; // per layer [2 (H + 2K) E], or null entries without q/k/v bias
+  private final PtNDArray[] qkv; // per layer [(H + 2K) E, D], input gain folded in
+  private final PtNDArray[] qkvBias; // per layer [(H + 2K) E], or null entries without q/k/v bias
   /** [capacity, 2 (H + 2K) E]: per position, cos then signed sin per head; q heads scaled by 1/sqrt(E); v heads 1 and 0. */
   private final PtNDArray ropeTable;
   private final PtNDArray eps;
@@ -51,56 +54,38 @@ final class DecodeStep implements AutoCloseable {
     this.c = model.config();
     this.capacity = capacity;
     this.manager = model.manager().newSubManager();
-    int layers = c.numLayers(), h = c.numHeads(), k = c.numKvHeads(), e = c.headDim();
-    long d = c.hiddenSize();
     this.dtype = w("model.embed_tokens.weight").getDataType();
-    long[] partnerQ = partnerRows(h, e), partnerK = partnerRows(k, e);
-    PtNDArray idxQ = (PtNDArray) manager.create(partnerQ), idxK = (PtNDArray) manager.create(partnerK);
-    qkv = new PtNDArray[layers];
-    qkvBias = new PtNDArray[layers];
-    for (int l = 0; l < layers; l++) {
-      String p = "model.layers." + l + ".self_attn.";
-      PtNDArray wq = w(p + "q_proj.weight"), wk = w(p + "k_proj.weight"), wv = w(p + "v_proj.weight"); // [H*E, D], [K*E, D]
-      PtNDArray zeros = (PtNDArray) manager.zeros(new Shape((long) k * e, d), dtype); // v has no partner
-      PtNDArray stacked = JniUtils.cat(new PtNDArray[] {wq, wk, wv, JniUtils.embedding(idxQ, wq, false), JniUtils.embedding(idxK, wk, false), zeros}, 0);
-      stacked.attach(manager);
-      JniUtils.muli(stacked, w("model.layers." + l + ".input_layernorm.weight")); // (x g) W^T = x (W diag g)^T
-      qkv[l] = stacked;
-      if (c.qkvBias()) {
-        PtNDArray bq = column(w(p + "q_proj.bias")), bk = column(w(p + "k_proj.bias")), bv = column(w(p + "v_proj.bias"));
-        PtNDArray bzeros = (PtNDArray) manager.zeros(new Shape((long) k * e, 1), dtype);
-        PtNDArray b = JniUtils.cat(new PtNDArray[] {bq, bk, bv, JniUtils.embedding(idxQ, bq, false), JniUtils.embedding(idxK, bk, false), bzeros}, 0);
-        qkvBias[l] = JniUtils.reshape(b, new long[] {b.getShape().get(0)});
-        qkvBias[l].attach(manager);
-      }
+    int layers = c.numLayers(), h = c.numHeads(), k = c.numKvHeads(), e = c.headDim();
+    this.qkv = new PtNDArray[layers];
+    this.qkvBias = new PtNDArray[layers];
+    boolean grad = JniUtils.isGradMode();
+    JniUtils.setGradMode(false); // no autograd record of the fused copies, even inside a training step
+    try {
+      for (int l = 0; l < layers; l++) fuse(l);
+      this.ropeTable = ropeTable();
+    } finally {
+      JniUtils.setGradMode(grad);
     }
-    ropeTable = ropeTable();
-    eps = scalar(c.rmsEps());
-    minusHalf = scalar(-0.5);
+    this.eps = scalar(c.rmsEps());
+    this.minusHalf = scalar(-0.5);
+  }
+
+  /** Fills {@code qkv[l]} and {@code qkvBias[l]}: rows [q; k; v], the input norm's gain folded in. */
+  private void fuse(int l) {
+    String p = "model.layers." + l + ".self_attn.";
+    PtNDArray stacked = JniUtils.cat(new PtNDArray[] {w(p + "q_proj.weight"), w(p + "k_proj.weight"), w(p + "v_proj.weight")}, 0);
+    stacked.attach(manager);
+    JniUtils.muli(stacked, w("model.layers." + l + ".input_layernorm.weight")); // (x g) W^T = x (W diag g)^T
+    qkv[l] = stacked;
+    if (c.qkvBias()) {
+      qkvBias[l] = JniUtils.cat(new PtNDArray[] {w(p + "q_proj.bias"), w(p + "k_proj.bias"), w(p + "v_proj.bias")}, 0);
+      qkvBias[l].attach(manager);
+    }
   }
 
   /** A 0-d tensor of the model's dtype, made from a double so float64 models get the exact value. */
   private PtNDArray scalar(double value) {
     return (PtNDArray) manager.create(value).toType(dtype, false);
-  }
-
-  /** Row ids of P W for {@code heads} heads of width {@code e}: each coordinate's rotation partner. */
-  private long[] partnerRows(int heads, int e) {
-    long[] rows = new long[heads * e];
-    for (int hh = 0; hh < heads; hh++) {
-      for (int i = 0; i < e; i++) {
-        int partner = c.rope() == ModelConfig.Rope.HALF ? (i + e / 2) % e : i ^ 1;
-        rows[hh * e + i] = (long) hh * e + partner;
-      }
-    }
-    return rows;
-  }
-
-  /** {@code b} as a column [n, 1] in this step's manager, so rows can be gathered like a matrix's. */
-  private PtNDArray column(PtNDArray b) {
-    PtNDArray col = JniUtils.reshape(b, new long[] {b.getShape().get(0), 1});
-    col.attach(manager);
-    return col;
   }
 
   /** The model's RoPE tables laid out per head for the fused projection, with the query scale and v's identity. */
@@ -144,16 +129,22 @@ final class DecodeStep implements AutoCloseable {
     JniUtils.setGradMode(false);
     try {
       PtNDArray x = JniUtils.embedding(JniUtils.reshape(tokens, new long[] {b, 1}), w("model.embed_tokens.weight"), false); // [B, 1, D]
-      PtNDArray rope = JniUtils.reshape(JniUtils.embedding(positions, ropeTable, false), new long[] {b, 2, nh, 1, e}); // [B, 2, NH, 1, E]
+      NDList rope = JniUtils.split(JniUtils.reshape(JniUtils.embedding(positions, ropeTable, false), new long[] {b, 2, nh, 1, e}), new long[] {1, 1}, 1);
+      long[] rShape = {b, nh, 1, e};
+      PtNDArray cos = JniUtils.reshape((PtNDArray) rope.get(0), rShape), sin = JniUtils.reshape((PtNDArray) rope.get(1), rShape); // [B, NH, 1, E]
       PtNDArray mask = (PtNDArray) cache.padMask(s, step, 4); // [B, 1, 1, S] or null
-      long[] qShape = {b, k, g, e}, rShape = {b, 2, nh, 1, e}, oShape = {b, 1, (long) h * e};
+      boolean half = c.rope() == ModelConfig.Rope.HALF;
+      long[] qShape = {b, k, g, e}, oShape = {b, 1, (long) h * e};
+      long[] pairs = half ? new long[] {b, nh, 2, e / 2} : new long[] {b, nh, e / 2, 2}, flipAxis = {half ? 2 : 3};
       long[] split = {h, k, k};
-      long[] sumAxis = {1};
       for (int l = 0; l < c.numLayers(); l++) {
         String p = "model.layers." + l + ".";
         // attention
-        PtNDArray r = JniUtils.reshape(JniUtils.linear(norm(x), qkv[l], qkvBias[l]), rShape); // [B, 2, NH, 1, E]
-        PtNDArray rot = JniUtils.sum(JniUtils.mul(r, rope), sumAxis, false); // [B, H + 2K, 1, E]: q (scaled), k, v
+        PtNDArray r = JniUtils.linear(norm(x), qkv[l], qkvBias[l]); // [B, 1, (H + 2K) E]
+        PtNDArray partner = JniUtils.reshape(JniUtils.flip(JniUtils.reshape(r, pairs), flipAxis), rShape); // [B, NH, 1, E]
+        PtNDArray rot = JniUtils.mul(JniUtils.reshape(r, rShape), cos);
+        JniUtils.muli(partner, sin);
+        JniUtils.addi(rot, partner); // [B, H + 2K, 1, E]: q (rotated, scaled), k (rotated), v
         NDList qkvParts = JniUtils.split(rot, split, 1);
         cache.write(l, qkvParts.get(1), qkvParts.get(2)); // [B, K, 1, E] each
         PtNDArray q = JniUtils.reshape((PtNDArray) qkvParts.get(0), qShape); // [B, K, G, E]

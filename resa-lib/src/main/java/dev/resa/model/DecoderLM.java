@@ -73,8 +73,17 @@ public final class DecoderLM implements AutoCloseable {
         sin[p * e + c] = first ? -Math.sin(angle) : Math.sin(angle);
       }
     }
-    this.ropeCos = buffers.create(cos, new Shape(config.maxPositions(), e)).toType(dtype, false);
-    this.ropeSin = buffers.create(sin, new Shape(config.maxPositions(), e)).toType(dtype, false);
+    this.ropeCos = table(cos, dtype);
+    this.ropeSin = table(sin, dtype);
+  }
+
+  /** A [maxPositions, E] table in {@code dtype}; the float64 staging copy (a direct buffer) is freed at once. */
+  private NDArray table(double[] values, DataType dtype) {
+    NDArray staged = buffers.create(values, new Shape(config.maxPositions(), config.headDim()));
+    if (dtype == DataType.FLOAT64) return staged;
+    NDArray out = staged.toType(dtype, false);
+    staged.close();
+    return out;
   }
 
   public ModelConfig config() {
@@ -117,20 +126,14 @@ public final class DecoderLM implements AutoCloseable {
 
   /**
    * A per-step scope: arrays derived from weights, RoPE tables and adapter parameters land here and are freed on
-   * close. Wrap every training step and decode step in one so native memory stays flat.
+   * close. Wrap every training step and decode step in one so native memory stays flat (views of a {@link KvCache}
+   * land in the caller's manager by themselves).
    */
   public NDManager stepScope() {
     NDManager step = weights.stepScope();
     ropeCos.tempAttach(step);
     ropeSin.tempAttach(step);
     if (adapter != null) for (NDArray p : adapter.parameters()) p.tempAttach(step);
-    return step;
-  }
-
-  /** A per-step scope for a decode step: as {@link #stepScope()}, with the cache's buffers attached too. */
-  public NDManager stepScope(KvCache cache) {
-    NDManager step = stepScope();
-    cache.attachTo(step);
     return step;
   }
 

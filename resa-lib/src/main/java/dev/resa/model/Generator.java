@@ -16,8 +16,9 @@ import java.util.Set;
  * Autoregressive decoding with a KV cache: a batch of prompts of different lengths (left-padded, with position
  * ids that start at each prompt's first real token), greedy or temperature / top-p sampling, stop tokens.
  *
- * <p>Sampling happens in Java with one seeded {@link Random} per row, so results are reproducible on any device
- * and a row's output does not depend on which other prompts share its batch.
+ * <p>Greedy picks are libtorch's argmax (only the chosen ids cross to Java); sampling happens in Java with one seeded
+ * {@link Random} per row, so results are reproducible on any device and a row's output does not depend on which
+ * other prompts share its batch or when they finish.
  */
 public final class Generator {
   private final DecoderLM model;

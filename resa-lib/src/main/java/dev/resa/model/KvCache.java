@@ -157,9 +157,6 @@ public final class KvCache implements AutoCloseable {
     length += t;
   }
 
-  /** Kept for callers of {@link DecoderLM#stepScope(KvCache)}: cache reads already land in the caller's manager. */
-  void attachTo(NDManager step) {}
-
   @Override
   public void close() {
     manager.close();

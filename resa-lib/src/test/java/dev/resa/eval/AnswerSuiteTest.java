@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs the answer-checking regression suite ({@code answer-suite.tsv}: rule, expected verdict, gold, completion)
  * the way {@link Evaluator} grades a completion: {@link Answers#extract} then {@link Grader#equal}. Prints the
- * agreement per rule, then asserts no false positive anywhere (a false positive is a wrong score) and full
- * agreement on the near-miss set.
+ * agreement per rule, then asserts no false positive anywhere (a false positive is a wrong score), at least 100
+ * near-miss pairs, and no miss either: it is a regression suite, a pair that stops agreeing is a regression.
  */
 class AnswerSuiteTest {
   record Case(int line, String rule, boolean expected, String gold, String completion) {}
@@ -74,6 +74,6 @@ class AnswerSuiteTest {
     assertTrue(cases.size() >= 300, "suite has " + cases.size() + " pairs");
     assertTrue(nearMisses >= 100, "near-miss set has " + nearMisses + " pairs");
     assertEquals(List.of(), falsePositives, "false positives");
-    assertTrue(agree >= 0.97 * cases.size(), "agreement " + agree + "/" + cases.size() + "; misses " + misses);
+    assertEquals(List.of(), misses, "every pair of the suite agrees with its expected verdict");
   }
 }

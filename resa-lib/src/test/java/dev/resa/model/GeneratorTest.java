@@ -84,6 +84,29 @@ class GeneratorTest {
     assertTrue(Arrays.stream(generated).distinct().count() > 1, "degenerate test: model repeats one token");
   }
 
+  /** With an adapter active, steps take the general forward (DecodeStep does not fuse adapters): still exact. */
+  @Test
+  void adapterActiveDecodesThroughTheGeneralForward() {
+    NDArray shift = m.randomNormal(0, 0.5f, new ai.djl.ndarray.types.Shape(c.numKvHeads() * c.headDim()), DataType.FLOAT64);
+    model.setAdapter(new Adapter() {
+      @Override
+      public NDArray delta(String module, NDArray x) {
+        return module.endsWith("v_proj") ? x.sum(new int[] {-1}, true).mul(shift) : null; // [B, T, 1] * [K*E]
+      }
+
+      @Override
+      public List<NDArray> parameters() {
+        return List.of(shift);
+      }
+    });
+    int[] prompt = {2, 9, 3};
+    int[] withAdapter = new Generator(model).generate(List.of(prompt), Generator.Sampling.greedy(8, Set.of())).get(0);
+    assertArrayEquals(greedyByRecomputation(prompt, 8), withAdapter);
+    model.setAdapter(null);
+    assertFalse(Arrays.equals(withAdapter, new Generator(model).generate(List.of(prompt), Generator.Sampling.greedy(8, Set.of())).get(0)),
+        "degenerate test: the adapter does not change the greedy tokens");
+  }
+
   @Test
   void leftPaddedBatchEqualsEachPromptAlone() {
     List<int[]> prompts = List.of(new int[] {1, 4, 7}, new int[] {2, 9, 3, 5, 8, 6, 10}, new int[] {0, 5}, new int[] {12});
