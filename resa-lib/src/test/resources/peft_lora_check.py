@@ -1,12 +1,11 @@
 """Independent check of a PEFT LoRA adapter written by Resa for Java.
 
-Reads adapter_config.json and adapter_model.safetensors (parsed by hand: this Python has torch but not the
-safetensors package), computes y = x W^T + (lora_alpha / r) * x A^T B^T for one module with torch, and prints
-the max abs difference to the y that Java computed.
+Reads adapter_config.json and adapter_model.safetensors (parsed by hand in safetensors_f32.py), computes
+y = x W^T + (lora_alpha / r) * x A^T B^T for one module with torch, and prints the max abs difference to the y that
+Java computed.
 usage: peft_lora_check.py ADAPTER_DIR CHECK_SAFETENSORS MODULE
 """
 import json
-import struct
 import sys
 
 try:
@@ -15,21 +14,12 @@ except ImportError:
     print("no torch")
     sys.exit(3)
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from safetensors_f32 import read_f32  # noqa: E402 (after the torch check, which it needs)
+
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        assert e["dtype"] == "F32", (name, e["dtype"])
-        begin, end = e["data_offsets"]
-        t = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32)
-        out[name] = t.reshape(e["shape"]).double()
-    return out
+    return {name: t.double() for name, t in read_f32(path).items()}
 
 
 adapter_dir, check_file, module = sys.argv[1:4]

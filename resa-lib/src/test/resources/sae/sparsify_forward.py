@@ -2,31 +2,20 @@
 
 usage: sparsify_forward.py <sae_dir> <x.f32 raw [N, d]> <out_prefix>
 Writes <out_prefix>.acts / .idx / .recon as raw little-endian arrays and prints the FVU.
-Reads safetensors by hand (the safetensors package is not installed here).
+Reads safetensors by hand (../safetensors_f32.py).
 """
-import json, struct, sys
+import json, os, sys
 import numpy as np
 import torch
 
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        assert e["dtype"] == "F32", e["dtype"]
-        a, b = e["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype="<f4").copy()).reshape(e["shape"])
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from safetensors_f32 import read_f32  # noqa: E402
 
 
 sae_dir, x_path, out = sys.argv[1:4]
 cfg = json.load(open(f"{sae_dir}/cfg.json"))
-w = load_safetensors(f"{sae_dir}/sae.safetensors")
+w = read_f32(f"{sae_dir}/sae.safetensors")
 d, k = cfg["d_in"], cfg["k"]
 x = torch.from_numpy(np.fromfile(x_path, dtype="<f4")).reshape(-1, d)
 

@@ -2,15 +2,11 @@ package dev.resa.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonSyntaxException;
+import dev.resa.eval.DataFiles;
 import dev.resa.eval.Grader;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,30 +59,15 @@ public final class GradeCommand implements Callable<Integer> {
   /** Appends one JSON line per input line: the input object plus {@code "equal"}. Bad lines fail naming file:line. */
   public static void gradeJsonl(Path file, Grader grader, Appendable out) throws IOException {
     if (!Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file.toString());
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int n = 0;
-      while ((line = r.readLine()) != null) {
-        n++;
-        if (line.isBlank()) continue;
-        String where = file + ":" + n;
-        JsonObject o;
-        try {
-          JsonElement e = JsonParser.parseString(line);
-          if (!e.isJsonObject()) throw new IllegalArgumentException(where + ": expected a JSON object");
-          o = e.getAsJsonObject();
-        } catch (JsonSyntaxException e) {
-          throw new IllegalArgumentException(where + ": malformed JSON line (" + e.getMessage() + ")", e);
-        }
-        for (String key : new String[] {"pred", "ref"}) {
-          if (!o.has(key) || o.get(key).isJsonNull()) throw new IllegalArgumentException(where + ": record has no '" + key + "' field");
-        }
-        List<String> refs = new ArrayList<>();
-        if (o.get("ref").isJsonArray()) o.getAsJsonArray("ref").forEach(x -> refs.add(x.getAsString()));
-        else refs.add(o.get("ref").getAsString());
-        o.addProperty("equal", grader.equalAny(o.get("pred").getAsString(), refs));
-        out.append(GSON.toJson(o)).append('\n');
-      }
+    for (DataFiles.Row row : DataFiles.jsonl(file)) {
+      String pred = row.string("pred");
+      if (!row.has("ref")) throw new IllegalArgumentException(row.where() + ": record has no 'ref' field");
+      JsonObject o = row.json();
+      List<String> refs = new ArrayList<>();
+      if (o.get("ref").isJsonArray()) o.getAsJsonArray("ref").forEach(x -> refs.add(x.getAsString()));
+      else refs.add(o.get("ref").getAsString());
+      o.addProperty("equal", grader.equalAny(pred, refs));
+      out.append(GSON.toJson(o)).append('\n');
     }
   }
 }

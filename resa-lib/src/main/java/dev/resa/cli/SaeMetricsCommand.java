@@ -3,7 +3,6 @@ package dev.resa.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.resa.activations.ActivationSource;
-import dev.resa.activations.Packing;
 import dev.resa.activations.TriggerTemplate;
 import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
@@ -56,8 +55,7 @@ public final class SaeMetricsCommand implements Callable<Integer> {
       } else {
         saes.putAll(SparsifyFormat.readAll(sae, manager));
       }
-      List<long[]> chunks = Packing.pack(texts, tok, io.ctxLen);
-      if (chunks.isEmpty()) throw new IllegalArgumentException("the data is shorter than one " + io.ctxLen + "-token chunk");
+      List<long[]> chunks = io.pack(texts, tok);
       chunks = chunks.subList(0, Math.min(maxChunks, chunks.size()));
       for (var e : saes.entrySet()) {
         String h = e.getKey();

@@ -3,6 +3,7 @@ package dev.resa.cli;
 import ai.djl.ndarray.NDManager;
 import dev.resa.core.DataDir;
 import dev.resa.model.DecoderLM;
+import dev.resa.activations.Packing;
 import dev.resa.activations.TriggerData;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tokenizer.Tokenizers;
@@ -58,6 +59,13 @@ final class SaeModelOptions {
       }
     }
     return texts;
+  }
+
+  /** {@code texts} packed into chunks of {@code --ctx-len} tokens; fails when they do not fill even one. */
+  List<long[]> pack(List<String> texts, Tokenizer tok) {
+    List<long[]> chunks = Packing.pack(texts, tok, ctxLen);
+    if (chunks.isEmpty()) throw new IllegalArgumentException("the data is shorter than one " + ctxLen + "-token chunk");
+    return chunks;
   }
 
   Path resolveData(Path p) {

@@ -6,9 +6,8 @@ import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonParser;
 import dev.resa.activations.Packing;
 import dev.resa.core.Djl;
-import dev.resa.io.AtomicFiles;
-import dev.resa.io.SafeTensors;
 import dev.resa.model.DecoderLM;
+import dev.resa.model.HfCheckpoint;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
 import dev.resa.tokenizer.CharTokenizer;
@@ -111,7 +110,7 @@ public final class TrainLmCommand implements Callable<Integer> {
           System.err.printf("train-lm: resumed at step %d%n", trainer.step());
         }
         TrainLog log = trainer.train();
-        saveHf(model, out);
+        HfCheckpoint.save(model, out);
         log.save(out.resolve("train_log.csv"));
         double[] losses = log.losses();
         System.out.printf(Locale.ROOT, "trained %d steps: loss %.4f -> %.4f; wrote %s%n", trainer.step(), losses[0], losses[losses.length - 1], out.toAbsolutePath());
@@ -143,10 +142,4 @@ public final class TrainLmCommand implements Callable<Integer> {
     throw new IOException(file + ": only character tokenizers are supported by train-lm for now (HF tokenizer.json support comes with HfTokenizer)");
   }
 
-  /** Writes {@code config.json} and {@code model.safetensors} (tied heads omit {@code lm_head.weight}, as HF does). */
-  static void saveHf(DecoderLM model, Path dir) throws IOException {
-    Files.createDirectories(dir);
-    SafeTensors.write(dir.resolve("model.safetensors"), model.weights().asMap());
-    AtomicFiles.writeString(dir.resolve("config.json"), model.config().toHfJson());
-  }
-}
+  /** Writes {@code config.json} and {@code model.safetensors} (tied heads omit {@code lm_head.weight}, as HF does). */}

@@ -2,7 +2,6 @@ package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
 import dev.resa.activations.ActivationSource;
-import dev.resa.activations.Packing;
 import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.sae.SaeTrainer;
@@ -85,8 +84,7 @@ public final class TrainSaeCommand implements Callable<Integer> {
     List<String> texts = io.triggerTexts();
     try (NDManager manager = NDManager.newBaseManager(); DecoderLM model = io.loadModel(manager)) {
       Tokenizer tok = io.loadTokenizer(model.config().vocabSize());
-      List<long[]> chunks = Packing.pack(texts, tok, io.ctxLen);
-      if (chunks.isEmpty()) throw new IllegalArgumentException("the data is shorter than one " + io.ctxLen + "-token chunk");
+      List<long[]> chunks = io.pack(texts, tok);
       ActivationSource src = new ActivationSource(model, hooks);
       SparseCoderConfig shape = SparseCoderConfig.of(src.width(), latents, k);
       Map<String, SparseCoder> saes = switch (mode) {

@@ -15,25 +15,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 
-/** Reads benchmark files into JSON objects, with errors that name the file and the line (or array element). */
-final class DataFiles {
+/**
+ * Reads benchmark files (and the CLI's JSONL inputs) into JSON objects, with errors that name the file and the line
+ * (or array element).
+ */
+public final class DataFiles {
   private DataFiles() {}
 
   /** A record plus where it came from, for error messages ("math500/test.jsonl:17"). */
-  record Row(JsonObject json, String where) {
-    String string(String key) {
+  public record Row(JsonObject json, String where) {
+    /** The field as a string; fails naming the line when it is missing, null, an object or an array. */
+    public String string(String key) {
       JsonElement e = json.get(key);
       if (e == null || e.isJsonNull()) throw new IllegalArgumentException(where + ": record has no '" + key + "' field");
       if (!e.isJsonPrimitive()) throw new IllegalArgumentException(where + ": field '" + key + "' is not a string or number");
       return e.getAsString();
     }
 
-    boolean has(String key) {
+    public boolean has(String key) {
       return json.has(key) && !json.get(key).isJsonNull();
     }
   }
 
-  static List<Row> jsonl(Path file) throws IOException {
+  /** One object per non-blank line; a malformed line or a non-object fails naming {@code file:line}. */
+  public static List<Row> jsonl(Path file) throws IOException {
     requireFile(file);
     List<Row> rows = new ArrayList<>();
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

@@ -7,8 +7,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,10 +15,7 @@ class SftCommandTest {
   @Test
   void trainsAnAdapterWithTheRequestedRankAndAlpha(@TempDir Path dir) throws Exception {
     System.setProperty("resa.progress.off", "true");
-    Path data = dir.resolve("corpus.jsonl");
-    List<String> lines = new ArrayList<>();
-    for (int i = 0; i < 120; i++) lines.add("{\"text\": \"" + i + "+" + (i % 7) + "=" + (i + i % 7) + "\"}");
-    Files.write(data, lines);
+    Path data = SumsCorpus.write(dir.resolve("corpus.jsonl"), 120);
     Path base = dir.resolve("base");
     assertEquals(0, Main.commandLine().execute("train-lm", "--steps", "2", "--data", data.toString(), "--hidden", "32", "--layers", "2",
         "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--seq-len", "32", "--batch", "4", "--device", "cpu", "--out", base.toString()));

@@ -19,10 +19,7 @@ class TrainLmCommandTest {
   @Test
   void trainsWritesAnHfFolderAndResumes(@TempDir Path dir) throws Exception {
     System.setProperty("resa.progress.off", "true");
-    Path data = dir.resolve("corpus.jsonl");
-    List<String> lines = new ArrayList<>();
-    for (int i = 0; i < 200; i++) lines.add("{\"text\": \"" + i + "+" + (i % 7) + "=" + (i + i % 7) + "\"}");
-    Files.write(data, lines);
+    Path data = SumsCorpus.write(dir.resolve("corpus.jsonl"), 200);
     Path out = dir.resolve("model");
     String[] common = {"--data", data.toString(), "--hidden", "32", "--layers", "2", "--heads", "4", "--kv-heads", "2",
         "--intermediate", "64", "--seq-len", "32", "--batch", "4", "--warmup", "2", "--device", "cpu", "--out", out.toString()};

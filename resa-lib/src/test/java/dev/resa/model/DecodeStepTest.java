@@ -4,20 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
-import dev.resa.core.Djl;
+import dev.resa.testing.Managed;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -28,17 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * full forward, last position's logits, at every step of a left-padded batch whose rows leave it part-way.
  */
 class DecodeStepTest {
-  private NDManager m;
-
-  @BeforeEach
-  void open() {
-    m = Djl.newManager(Device.cpu());
-  }
-
-  @AfterEach
-  void close() {
-    m.close();
-  }
+  @Managed private NDManager m;
 
   static Stream<Arguments> configs() {
     return Stream.of(

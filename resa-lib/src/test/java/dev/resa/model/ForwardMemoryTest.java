@@ -3,16 +3,13 @@ package dev.resa.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.resa.core.Djl;
+import dev.resa.testing.Managed;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,17 +18,7 @@ import org.junit.jupiter.api.Test;
  * still flow (the autograd graph holds what backward needs).
  */
 class ForwardMemoryTest {
-  private NDManager m;
-
-  @BeforeEach
-  void open() {
-    m = Djl.newManager(Device.cpu());
-  }
-
-  @AfterEach
-  void close() {
-    m.close();
-  }
+  @Managed private NDManager m;
 
   /** Arrays left in a forward's scope by a model of {@code layers} layers. */
   private int arraysLeft(int layers) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -14,8 +13,8 @@ import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.resa.core.Djl;
 import dev.resa.io.SafeTensors;
+import dev.resa.testing.Managed;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -29,26 +28,14 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** HF folder save / load round trips, Python interop, and every bad input naming file, key and shape. */
 class HfCheckpointTest {
   @TempDir Path tmp;
-  private NDManager m;
-
-  @BeforeEach
-  void open() {
-    m = Djl.newManager(Device.cpu());
-  }
-
-  @AfterEach
-  void close() {
-    m.close();
-  }
+  @Managed private NDManager m;
 
   private static ModelConfig qwen(boolean tied) {
     return TestModels.config("qwen2", ModelConfig.Rope.HALF, true, tied, 2);

@@ -6,30 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.resa.core.Djl;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.resa.testing.Managed;
 import org.junit.jupiter.api.Test;
 
 /** Writes, views, padding and dropping rows of {@link KvCache}, checked value by value against plain Java arrays. */
 class KvCacheTest {
   private final ModelConfig c = TestModels.config("qwen2", ModelConfig.Rope.HALF, true, true, 2, 13); // K = 2, E = 4
-  private NDManager m;
-
-  @BeforeEach
-  void open() {
-    m = Djl.newManager(Device.cpu());
-  }
-
-  @AfterEach
-  void close() {
-    m.close();
-  }
+  @Managed private NDManager m;
 
   /** Value of (row b, head k, position t, coordinate e) in layer l: distinct everywhere, values negated. */
   private static double value(int l, int b, int k, int t, int e, boolean isValue) {

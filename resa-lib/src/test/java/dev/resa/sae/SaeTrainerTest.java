@@ -10,9 +10,9 @@ import dev.resa.activations.ActivationSource;
 import dev.resa.activations.Packing;
 import dev.resa.activations.TriggerTemplate;
 import dev.resa.core.DataDir;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.Llama2c;
+import dev.resa.testing.Managed;
 import dev.resa.tokenizer.Llama2cTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,25 +21,12 @@ import java.util.List;
 import java.util.Map;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.Table;
 
 class SaeTrainerTest {
-  static NDManager manager;
-
-  @BeforeAll
-  static void setUp() {
-    Djl.init();
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    manager.close();
-  }
+  @Managed static NDManager manager;
 
   /** One optimiser step of p with gradient {@code g}. */
   private static void stepWithGradient(ScheduleFreeSignSgd opt, NDArray p, double[] g) {

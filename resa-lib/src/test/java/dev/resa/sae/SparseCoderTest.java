@@ -13,27 +13,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.resa.core.Djl;
+import dev.resa.testing.Managed;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The sparse fast path against a dense reference written here, and against float64 finite differences. */
 class SparseCoderTest {
-  static NDManager manager;
-
-  @BeforeAll
-  static void setUp() {
-    Djl.init();
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    manager.close();
-  }
+  @Managed static NDManager manager;
 
   /** A random float64 SAE (d=6, n=10, k=3) whose encoder is not tied to the decoder, and a batch x [N=7, 6]. */
   static SparseCoder randomSae(NDManager m, int d, int n, int k, long seed) {

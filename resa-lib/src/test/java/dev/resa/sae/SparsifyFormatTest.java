@@ -10,9 +10,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.resa.core.Djl;
 import dev.resa.io.SafeTensors;
 import dev.resa.model.ModelConfig;
+import dev.resa.testing.Managed;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,26 +23,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SparsifyFormatTest {
-  static NDManager manager;
+  @Managed static NDManager manager;
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void setUp() {
-    Djl.init();
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterAll
-  static void tearDown() {
-    manager.close();
-  }
 
   static SparseCoder randomFp32(NDManager m, int d, int n, int k, long seed) {
     Random r = new Random(seed);

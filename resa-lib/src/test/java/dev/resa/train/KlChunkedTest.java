@@ -4,18 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.resa.core.Djl;
+import dev.resa.testing.Managed;
 import java.util.Random;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -23,17 +20,7 @@ import org.junit.jupiter.api.Test;
 /** The position-chunked Stage-II KL equals the one-piece computation and a plain-Java sum, with exact gradients. */
 class KlChunkedTest {
   private static final int N = 7, D = 5, V = 11;
-  private NDManager m;
-
-  @BeforeEach
-  void open() {
-    m = Djl.newManager(Device.cpu());
-  }
-
-  @AfterEach
-  void close() {
-    m.close();
-  }
+  @Managed private NDManager m;
 
   private NDArray random(long seed, double std, long... shape) {
     Random r = new Random(seed);

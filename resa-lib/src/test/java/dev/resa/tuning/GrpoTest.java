@@ -10,11 +10,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.resa.core.Djl;
 import dev.resa.eval.Problem;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
+import dev.resa.testing.Managed;
 import dev.resa.tokenizer.CharTokenizer;
 import dev.resa.train.AdamW;
 import dev.resa.train.Gradients;
@@ -22,24 +22,11 @@ import dev.resa.train.Losses;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class GrpoTest {
   static final CharTokenizer TOK = new CharTokenizer("0123456789+=");
-  NDManager root;
-
-  @BeforeEach
-  void setUp() {
-    Djl.init();
-    root = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    root.close();
-  }
+  @Managed NDManager root;
 
   @Test
   void answerExtraction() {

@@ -12,12 +12,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.resa.core.Djl;
 import dev.resa.io.AtomicFiles;
 import dev.resa.io.SafeTensors;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
+import dev.resa.testing.Managed;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,26 +26,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LoraTest {
   static final ModelConfig TINY = ModelConfig.tinyQwen2(32, 16, 3, 4, 2, 24, 32);
-  NDManager root;
-
-  @BeforeEach
-  void setUp() {
-    Djl.init();
-    root = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    root.close();
-  }
+  @Managed NDManager root;
 
   static DecoderLM model(NDManager root, ModelConfig c, long seed, DataType dtype) {
     return new DecoderLM(c, Weights.random(c, root.newSubManager(), seed, dtype));

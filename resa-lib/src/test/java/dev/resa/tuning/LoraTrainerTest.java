@@ -9,10 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.resa.core.Djl;
 import dev.resa.eval.Problem;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.ModelConfig;
+import dev.resa.testing.Managed;
 import dev.resa.tokenizer.CharTokenizer;
 import dev.resa.train.NonFiniteException;
 import dev.resa.train.Progress;
@@ -25,26 +25,13 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The one LoRA loop under its three objectives: resume equals an uninterrupted run; a non-finite step stops cleanly. */
 class LoraTrainerTest {
   static final ModelConfig TINY = SaeTuningTest.TINY;
-  NDManager root;
-
-  @BeforeEach
-  void setUp() {
-    Djl.init();
-    root = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    root.close();
-  }
+  @Managed NDManager root;
 
   /** Stage II with dropout on (so the per-step RNG matters), a checkpoint every 2 steps, 8 steps in all. */
   private SaeTuning.Config stageTwo(Path out) {

@@ -8,38 +8,26 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.resa.core.Djl;
 import dev.resa.io.SafeTensors;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
+import dev.resa.testing.Managed;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SaeTuningTest {
   static final ModelConfig TINY = ModelConfig.tinyQwen2(32, 16, 4, 4, 2, 24, 32);
-  NDManager root;
-
-  @BeforeEach
-  void setUp() {
-    Djl.init();
-    root = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    root.close();
-  }
+  @Managed NDManager root;
 
   /**
    * A small TopK SAE written here from its definition (ReLU, keep the k largest, decode, add b_dec), so the tests
@@ -185,20 +173,9 @@ class SaeTuningTest {
     List<int[]> batch = chunks(2, 9, 32, 3);
     try (DecoderLM model = model(root, TINY, 8, DataType.FLOAT64)) {
       TinyTopK sae = new TinyTopK(root, 16, 64, 3, 5, DataType.FLOAT64);
-      double expected;
-      try (NDManager step = model.stepScope()) {
-        NDArray tok = SaeTuning.tokens(step, batch);
-        double[] p = model.logits(tok).toDoubleArray(); // [B, T, V]
-        NDArray h = model.forward(tok, new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
-        NDArray hHat = sae.reconstruct(h.reshape(-1, 16)).reshape(h.getShape());
-        double[] q = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().toDoubleArray();
-        expected = 0;
-        for (int row = 0; row < 2 * 9; row++) {
-          double[] lp = logSoftmax(p, row * 32, 32), lq = logSoftmax(q, row * 32, 32);
-          for (int v = 0; v < 32; v++) expected += Math.exp(lp[v]) * (lp[v] - lq[v]);
-        }
-        expected /= 2; // batchmean
-      }
+      double[] valid = new double[2 * 9];
+      Arrays.fill(valid, 1);
+      double expected = referenceKl(model, sae, layer, batch, valid);
       for (boolean shortcut : new boolean[] {true, false}) {
         try (SaeTuning t = new SaeTuning(model, sae, SaeTuning.Config.resa(layer).withPrefixShortcut(shortcut))) {
           double got = lossAndGradients(model, t, batch).kl();
@@ -219,20 +196,7 @@ class SaeTuningTest {
     for (int i = 0; i < valid.length; i++) valid[i] = i < 9 + 5 ? 1 : 0; // row 1 keeps its first 5 tokens
     try (DecoderLM model = model(root, TINY, 8, DataType.FLOAT64)) {
       TinyTopK sae = new TinyTopK(root, 16, 64, 3, 5, DataType.FLOAT64);
-      double expected = 0;
-      try (NDManager step = model.stepScope()) {
-        NDArray tok = SaeTuning.tokens(step, batch);
-        double[] p = model.logits(tok).toDoubleArray(); // [B, T, V]
-        NDArray h = model.forward(tok, new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
-        NDArray hHat = sae.reconstruct(h.reshape(-1, 16)).reshape(h.getShape());
-        double[] q = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().toDoubleArray();
-        for (int row = 0; row < 2 * 9; row++) {
-          if (valid[row] == 0) continue;
-          double[] lp = logSoftmax(p, row * 32, 32), lq = logSoftmax(q, row * 32, 32);
-          for (int v = 0; v < 32; v++) expected += Math.exp(lp[v]) * (lp[v] - lq[v]);
-        }
-        expected /= 2; // batchmean
-      }
+      double expected = referenceKl(model, sae, layer, batch, valid);
       for (boolean shortcut : new boolean[] {true, false}) {
         try (SaeTuning t = new SaeTuning(model, sae, SaeTuning.Config.resa(layer).withPrefixShortcut(shortcut));
             NDManager step = model.stepScope()) {
@@ -243,6 +207,27 @@ class SaeTuningTest {
         }
       }
     }
+  }
+
+  /**
+   * The Stage-II loss written out independently for the TINY model (width 16, vocabulary 32): the sum, over the
+   * positions whose {@code valid} entry is not 0, of KL(original ‖ SAE spliced after {@code layer}), / B (batchmean).
+   */
+  static double referenceKl(DecoderLM model, TinyTopK sae, int layer, List<int[]> batch, double[] valid) {
+    double kl = 0;
+    try (NDManager step = model.stepScope()) {
+      NDArray tok = SaeTuning.tokens(step, batch);
+      double[] p = model.logits(tok).toDoubleArray(); // [B, T, V]
+      NDArray h = model.forward(tok, new DecoderLM.Options().stopAfter(layer)).hidden(); // [B, T, D]
+      NDArray hHat = sae.reconstruct(h.reshape(-1, 16)).reshape(h.getShape());
+      double[] q = model.resume(hHat, layer + 1, new DecoderLM.Options()).logits().toDoubleArray();
+      for (int row = 0; row < valid.length; row++) {
+        if (valid[row] == 0) continue;
+        double[] lp = logSoftmax(p, row * 32, 32), lq = logSoftmax(q, row * 32, 32);
+        for (int v = 0; v < 32; v++) kl += Math.exp(lp[v]) * (lp[v] - lq[v]);
+      }
+    }
+    return kl / batch.size(); // batchmean
   }
 
   static double[] logSoftmax(double[] x, int off, int n) {
