@@ -32,6 +32,7 @@ import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tokenizer.Tokenizers;
 import dev.resa.tuning.LoraConfig;
 import dev.resa.tuning.MergedModel;
+import dev.resa.tuning.LoraTrainer;
 import dev.resa.tuning.SaeTuning;
 import dev.resa.tuning.Splice;
 import java.io.IOException;
@@ -211,11 +212,11 @@ public final class BenchScaleCommand implements Callable<Integer> {
       for (int i = 0; i < stage2Steps * stage2Batch; i++) stage2Chunks.add(toInts(slice(ids, i * stage2Tokens, stage2Tokens)));
       SaeTuning.Config cfg = SaeTuning.Config.resa(hookLayer).withBatchSize(stage2Batch).withEpochs(1);
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(trained), cfg)) {
-        SaeTuning.Result r = tuning.train(stage2Chunks);
+        LoraTrainer.Result r = tuning.train(stage2Chunks);
         tuning.adapter().save(adapterDir, "random-r1-distill-qwen-1.5b");
         add("Stage II " + r.steps() + " steps (prefix shortcut, LoRA r" + cfg.lora().r() + ", layers " + (hookLayer + 1) + "-" + (layers - 1) + ")", t0,
             (double) stage2Chunks.size() * stage2Tokens, est[2], String.format(Locale.ROOT, "%d x %d tokens/step, KL %.3f -> %.3f; adapter %s",
-                stage2Batch, stage2Tokens, r.firstKl(), r.lastKl(), MemoryEstimate.gb(sizeOf(adapterDir))));
+                stage2Batch, stage2Tokens, r.firstLoss(), r.lastLoss(), MemoryEstimate.gb(sizeOf(adapterDir))));
         resetPeak();
         t0 = System.nanoTime();
         tuning.saveMerged(mergedDir);
