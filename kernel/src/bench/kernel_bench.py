@@ -107,7 +107,7 @@ def main():
                     if cpu0 is not None and cpu1 is not None:
                         timings[name][2].append((cpu1 - cpu0) * 1000)
         if i == args.starts - 1 and args.session_cells > 0:
-            session = long_session(kc, args.session_cells)
+            session = long_session(km, kc, args.session_cells)
         kc.stop_channels()
         km.shutdown_kernel(now=False)
 
@@ -128,26 +128,30 @@ def main():
           f"a loaded machine inflates them)")
 
 
-def long_session(kc, n):
-    """Round trips of n declaration cells in one session (each declares a variable and a method, as notebooks do);
-    JShell's cost per snippet can grow with the number of earlier declarations."""
-    times = []
+def long_session(km, kc, n):
+    """Round trips and kernel CPU of n declaration cells in one session (each declares a variable and a method, as
+    notebooks do); JShell's cost per snippet can grow with the number of earlier declarations."""
+    times, cpus = [], []
     for j in range(1, n + 1):
+        cpu0 = cpu_seconds(km)
         _, idle, _ = run(kc, f"int d{j} = {j};\nint twice{j}(int x) {{ return 2 * x + d{j}; }}")
+        cpu1 = cpu_seconds(km)
         times.append(idle * 1000)
-    return times
+        cpus.append((cpu1 - cpu0) * 1000 if cpu0 is not None and cpu1 is not None else float("nan"))
+    return times, cpus
 
 
-def print_long_session(times):
-    """Median of the 11 cells around cell 10, 100 and 300 (or the last), and the ratio to cell 10 (target <= 2)."""
-    def around(c):
-        c = min(c, len(times))
-        window = times[max(0, c - 6):min(len(times), c + 5)]
-        return statistics.median(window)
-    base = around(10)
-    marks = [c for c in (10, 100, 300) if c <= len(times)] or [len(times)]
-    parts = [f"cell {c}: {around(c):.1f} ms ({around(c) / base:.2f}x)" for c in marks]
-    print(f"long session, declaration cells (median of 11 around each): {'; '.join(parts)}; target <= 2x of cell 10")
+def print_long_session(session):
+    """Median of the 11 cells around cell 10, 100 and 300 (or the last), and the ratio to cell 10 (target <= 2);
+    wall clock, and the kernel's CPU per cell (less sensitive to other load)."""
+    for label, xs in zip(("round trip", "kernel CPU"), session):
+        def around(c):
+            c = min(c, len(xs))
+            return statistics.median(xs[max(0, c - 6):min(len(xs), c + 5)])
+        marks = [c for c in (10, 100, 300) if c <= len(xs)] or [len(xs)]
+        parts = [f"cell {c}: {around(c):.1f} ms ({around(c) / around(10):.2f}x)" for c in marks]
+        print(f"long session, declaration cells, {label} (median of 11 around each): {'; '.join(parts)}; "
+              f"target <= 2x of cell 10")
 
 
 def pct(xs, p):
