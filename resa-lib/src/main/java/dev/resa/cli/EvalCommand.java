@@ -114,7 +114,8 @@ public final class EvalCommand implements Callable<Integer> {
     boolean builtIn = model.equals("llama2c") || model.equals("tiny") || model.equals("oracle") || model.startsWith("constant:");
     boolean hfFolder = !builtIn && Files.isDirectory(Path.of(model));
     Prompts prompts = template.equals("auto") ? (hfFolder ? Prompts.LIGHTEVAL : Prompts.PLAIN) : Prompts.of(template);
-    EvalConfig cfg = new EvalConfig(samples, maxNewTokens, temperature, topP, seed, batchSize, limit, prompts);
+    EvalConfig cfg = EvalConfig.paper(maxNewTokens).withSamples(samples).withSampling(temperature, topP).withSeed(seed)
+        .withBatchSize(batchSize).withLimit(limit).withTemplate(prompts);
     Path outDir = out != null ? out : Path.of("runs", "eval", model.replaceAll("[^A-Za-z0-9._-]+", "_"));
     List<Evaluator.Summary> summaries = new ArrayList<>();
     Map<Benchmark, List<Problem>> loaded = new LinkedHashMap<>();

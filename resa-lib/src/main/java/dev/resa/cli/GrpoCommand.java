@@ -63,18 +63,14 @@ public final class GrpoCommand implements Callable<Integer> {
 
   @Mixin LoraOptions lora;
 
+  @Mixin CheckpointOptions checkpoints;
+
   @Option(names = "--seed", defaultValue = "42", description = "Seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Option(names = "--reward", defaultValue = "math",
       description = "math (the evaluation's extractor + equivalence checker) or exact (exact match of the extracted answer).")
   String reward;
-
-  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
-  int saveEvery;
-
-  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
-  boolean resume;
 
   @Override
   public Integer call() throws Exception {
@@ -84,7 +80,7 @@ public final class GrpoCommand implements Callable<Integer> {
       Tokenizer tok = TuningInputs.tokenizer(base);
       Grpo.Config cfg = Grpo.Config.defaults().withLora(lora.config(seed)).withGroups(prompts, group).withMaxNewTokens(maxNew)
           .withTemperature(temperature).withKlBeta(beta).withRounds(steps).withSeed(seed).withLr(lr);
-      cfg = cfg.withTrain(cfg.train().withOutput(out, saveEvery, base.toString()).withResume(resume));
+      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out, base.toString()));
       Grpo.Reward fn = switch (reward) {
         case "math" -> Grpo.mathEquivalence();
         case "exact" -> Grpo.exactMatch();

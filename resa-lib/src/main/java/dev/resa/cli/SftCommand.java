@@ -38,11 +38,7 @@ public final class SftCommand implements Callable<Integer> {
 
   @Mixin LoraOptions lora;
 
-  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
-  int saveEvery;
-
-  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
-  boolean resume;
+  @Mixin CheckpointOptions checkpoints;
 
   @Override
   public Integer call() throws Exception {
@@ -50,9 +46,8 @@ public final class SftCommand implements Callable<Integer> {
     try (NDManager root = NDManager.newBaseManager(); DecoderLM model = HfCheckpoint.load(base, root)) {
       Tokenizer tok = TuningInputs.tokenizer(base);
       List<int[]> chunks = text.chunks(tok);
-      Sft.Config cfg = Sft.Config.resa().withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
-          .withOutput(out, saveEvery, base.toString());
-      cfg = cfg.withTrain(cfg.train().withResume(resume));
+      Sft.Config cfg = Sft.Config.resa().withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch);
+      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out, base.toString()));
       try (Sft sft = new Sft(model, cfg)) {
         double loss = sft.train(chunks).lastLoss();
         System.out.printf(Locale.ROOT, "SFT done: %d chunks, last loss %.4f; adapter in %s%n", chunks.size(), loss, out.resolve("adapter"));

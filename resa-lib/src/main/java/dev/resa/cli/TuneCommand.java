@@ -51,11 +51,7 @@ public final class TuneCommand implements Callable<Integer> {
 
   @Mixin LoraOptions lora;
 
-  @Option(names = "--save-every", defaultValue = "500", description = "Steps between adapter checkpoints (default: ${DEFAULT-VALUE}).")
-  int saveEvery;
-
-  @Option(names = "--resume", description = "Continue from the newest checkpoint-N in --out (same data and settings).")
-  boolean resume;
+  @Mixin CheckpointOptions checkpoints;
 
   @Option(names = "--naive", description = "Run the whole model for the student and adapt all layers (default: prefix shortcut).")
   boolean naive;
@@ -73,8 +69,8 @@ public final class TuneCommand implements Callable<Integer> {
       List<int[]> chunks = text.chunks(tok);
       SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
           .withSchedule(LoraTrainer.Schedule.valueOf(schedule.toUpperCase(Locale.ROOT)), 0)
-          .withPrefixShortcut(!naive).withOutput(out, saveEvery, base.toString());
-      cfg = cfg.withTrain(cfg.train().withResume(resume));
+          .withPrefixShortcut(!naive);
+      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out, base.toString()));
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
         System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,
             layer, tuning.adapter().parameterCount(), tuning.adapter().modules().size());

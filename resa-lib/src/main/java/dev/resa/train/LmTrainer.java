@@ -189,37 +189,15 @@ public final class LmTrainer implements AutoCloseable {
   /** One optimizer update on the next batch. */
   public StepResult trainStep() {
     if (chunks.isEmpty()) throw new IllegalStateException("this trainer has no chunks (forBatches): call trainStep(inputs, targets, mask)");
-    long start = System.nanoTime();
     int b = config.batchSize();
     long[] batch = new long[b * chunkLen];
     for (int i = 0; i < b; i++) {
       System.arraycopy(chunks.get(sampleIndex((long) step * b + i)), 0, batch, i * chunkLen, chunkLen);
     }
-    double lr = schedule.at(step);
-    double loss, norm;
     try (NDManager scope = model.stepScope()) {
-      for (NDArray p : params.values()) {
-        if (p.getManager() != scope) p.tempAttach(scope); // parameters that live outside the model's weights
-      }
       NDArray tokens = scope.create(batch, new Shape(b, chunkLen)); // [B, L]
-      NDArray inputs = tokens.get(":, :-1"); // [B, L-1]
-      NDArray targets = tokens.get(":, 1:"); // [B, L-1]
-      NDArray lossArray;
-      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        lossArray = Losses.crossEntropy(model.logits(inputs), targets, null);
-        gc.backward(lossArray);
-      }
-      loss = lossArray.toType(DataType.FLOAT64, false).getDouble();
-      List<NDArray> all = new ArrayList<>(params.values());
-      norm = Gradients.clipGlobalNorm(all, config.gradClip());
-      guard(loss, norm, all);
-      adamDecay.step(decay, lr);
-      adamNoDecay.step(noDecay, lr);
+      return trainStep(tokens.get(":, :-1"), tokens.get(":, 1:"), null); // inputs, targets [B, L-1]
     }
-    step++;
-    double secs = (System.nanoTime() - start) / 1e9;
-    log.add(step, loss, lr, (double) b * (chunkLen - 1) / secs, Map.of("grad_norm", norm));
-    return new StepResult(loss, lr, norm);
   }
 
   /**
