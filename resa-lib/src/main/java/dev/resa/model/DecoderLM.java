@@ -8,7 +8,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.resa.core.Scalars;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -226,16 +225,14 @@ public final class DecoderLM implements AutoCloseable {
    * the [B, T, I] MLP activations) are freed when the layer ends instead of when the caller's scope closes. Without
    * this, memory grows with layers x T^2: a 2048-token forward of a 28-layer 1.5B model held ~23 GB of dead
    * intermediates and was killed. Under a {@code GradientCollector} nothing is lost: the autograd graph keeps its
-   * own references to what backward needs. Arrays a hook may have kept (every activation at a hook point of this
-   * layer) are moved to the caller's manager, so readers that store them stay valid.
+   * own references to what backward needs. An activation at a hook point with a hook is moved to the caller's manager
+   * before the hook runs, so whatever the hook keeps (the activation, or arrays it derives from it) stays valid.
    */
   private NDArray layerScoped(int l, NDArray h, NDArray[] rope, NDArray mask, Options o) {
     NDManager parent = h.getManager();
-    List<NDArray> keep = o.hooks.isEmpty() ? null : new ArrayList<>();
     try (NDManager scope = parent.newSubManager()) {
       h.tempAttach(scope); // derived arrays land in scope; h itself returns to parent when scope closes
-      NDArray out = layer(l, h, rope, mask, o, keep);
-      if (keep != null) for (NDArray k : keep) if (k.getManager() == scope) k.attach(parent);
+      NDArray out = layer(l, h, rope, mask, o, parent);
       if (out.getManager() == scope) out.attach(parent); // a hook may return an array someone else owns: leave it there
       return out;
     }
@@ -245,25 +242,24 @@ public final class DecoderLM implements AutoCloseable {
     return layer(l, h, rope, mask, o, null);
   }
 
-  private NDArray layer(int l, NDArray h, NDArray[] rope, NDArray mask, Options o, List<NDArray> keep) {
+  private NDArray layer(int l, NDArray h, NDArray[] rope, NDArray mask, Options o, NDManager keepIn) {
     String p = "model.layers." + l + ".";
     NDArray a = attention(l, rmsNorm(h, w(p + "input_layernorm.weight")), rope, mask, o.cache);
-    a = hook(o, "layers." + l + ".attn", a, keep);
+    a = hook(o, "layers." + l + ".attn", a, keepIn);
     h = h.add(a);
     NDArray m = mlp(p + "mlp.", rmsNorm(h, w(p + "post_attention_layernorm.weight")));
-    m = hook(o, "layers." + l + ".mlp", m, keep);
+    m = hook(o, "layers." + l + ".mlp", m, keepIn);
     h = h.add(m);
-    return hook(o, "layers." + l, h, keep);
+    return hook(o, "layers." + l, h, keepIn);
   }
 
-  /** Runs the hooks at {@code point}; with {@code keep}, records the activation and its replacement. */
-  private static NDArray hook(Options o, String point, NDArray x, List<NDArray> keep) {
-    NDArray y = o.hooks.apply(point, x);
-    if (keep != null) {
-      keep.add(x);
-      if (y != x) keep.add(y);
-    }
-    return y;
+  /**
+   * Runs the hooks at {@code point}. With {@code keepIn} (a layer running in its own scope), an activation that has a
+   * hook first moves to {@code keepIn}, so the hook's reads and replacements are derived outside the layer's scope.
+   */
+  private static NDArray hook(Options o, String point, NDArray x, NDManager keepIn) {
+    if (keepIn != null && o.hooks.has(point)) x.attach(keepIn);
+    return o.hooks.apply(point, x);
   }
 
   /** The final RMSNorm on the residual stream [.., D] (what the LM head reads). */

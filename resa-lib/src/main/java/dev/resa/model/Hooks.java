@@ -69,6 +69,11 @@ public final class Hooks {
     return h == null ? activation : h.apply(activation);
   }
 
+  /** Whether a hook is registered at {@code point} (canonical spelling). */
+  boolean has(String point) {
+    return hooks.containsKey(point);
+  }
+
   boolean isEmpty() {
     return hooks.isEmpty();
   }
