@@ -212,7 +212,8 @@ public final class DecoderLM implements AutoCloseable {
     NDArray mask = attentionMask(h.getManager(), o, past, t); // [B|1, 1, 1, T, S]
     int last = o.stopAfter >= 0 ? o.stopAfter : config.numLayers() - 1;
     for (int l = fromLayer; l <= last; l++) {
-      h = o.cache == null ? layerScoped(l, h, rope, mask, o) : layer(l, h, rope, mask, o);
+      // full passes and prefills free each layer's intermediates; one-token decode steps have none worth a scope
+      h = o.cache == null || t > 1 ? layerScoped(l, h, rope, mask, o) : layer(l, h, rope, mask, o);
     }
     if (o.cache != null) o.cache.advance(t);
     if (o.stopAfter >= 0) return new Output(h, null);
