@@ -120,7 +120,7 @@ public final class Miniature {
       for (Route r : ROUTES) s.evaluate(r);
       Report.write(dir, p, s.testSize());
     }
-    System.err.printf(Locale.ROOT, "miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), (System.nanoTime() - t0) / 1e9,
+    System.out.printf(Locale.ROOT, "miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), (System.nanoTime() - t0) / 1e9,
         dir.resolve("report.md"));
     return Result.load(dir);
   }

@@ -150,7 +150,7 @@ final class Stages {
     Path d = dir.resolve("base");
     String key = RunCache.key("base", p.task(), p.hidden(), p.layers(), p.heads(), p.intermediate(), p.baseSteps(), p.baseBatch(), p.baseLr(), p.traceShare(), seed);
     if (RunCache.done(d, key)) return key;
-    System.err.printf("== base: pretraining on a %.0f/%.0f traced / answer-only mix%n", 100 * p.traceShare(), 100 * (1 - p.traceShare()));
+    System.out.printf("== base: pretraining on a %.0f/%.0f traced / answer-only mix%n", 100 * p.traceShare(), 100 * (1 - p.traceShare()));
     long t0 = System.nanoTime();
     ModelConfig cfg = ModelConfig.tinyQwen2(tok.vocabSize(), p.hidden(), p.layers(), p.heads(), Math.max(1, p.heads() / 2), p.intermediate(), 96)
         .withTokens(tok.bosId(), tok.eosId());
@@ -182,7 +182,7 @@ final class Stages {
     Path d = dir.resolve("source");
     String key = RunCache.key("source", baseKey, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), p.maxNewTokens());
     if (RunCache.done(d, key)) return key;
-    System.err.println("== source: CoT-free GRPO with LoRA on base, then merge");
+    System.out.println("== source: CoT-free GRPO with LoRA on base, then merge");
     long t0 = System.nanoTime();
     List<dev.resa.eval.Problem> problems = new ArrayList<>();
     for (var q : new ArithmeticTask(p.task()).problems(Split.TRAIN, p.rlSteps() * p.rlPrompts(), seed * 7919)) problems.add(ArithmeticTask.asProblem(q));
@@ -231,7 +231,7 @@ final class Stages {
     Path acts = activations(model, modelKey, dataName, texts);
     String key = RunCache.key("sae", RunCache.keyOf(acts), initKey, p.saeLatents(), p.saeK(), p.saeOptimizer(), p.saeLr(), steps, p.saeBatch(), seed);
     if (RunCache.done(d, key)) return key;
-    System.err.println("== Stage I: SAE " + d.getFileName() + " on " + model.dir() + ", " + hook() + " (" + p.saeOptimizer() + ")");
+    System.out.println("== Stage I: SAE " + d.getFileName() + " on " + model.dir() + ", " + hook() + " (" + p.saeOptimizer() + ")");
     long t0 = System.nanoTime();
     SparseCoder start = init != null ? SparsifyFormat.read(init, root) : SparseCoder.init(SparseCoderConfig.of(p.hidden(), p.saeLatents(), p.saeK()), root, 42);
     SaeTrainer.Config cfg = SaeTrainer.Config.resa().withOptimizer(p.saeOptimizer()).withLr(p.saeLr()).withDeadThreshold(50L * p.saeBatch());
@@ -314,7 +314,7 @@ final class Stages {
   private String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
     String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
     if (RunCache.done(d, key)) return key;
-    System.err.println("== Stage II: " + name);
+    System.out.println("== Stage II: " + name);
     long t0 = System.nanoTime();
     try (DecoderLM model = load(dir.resolve("base")); SparseCoder sae = SparsifyFormat.read(saeDir, root); NDManager splices = root.newSubManager()) {
       UnaryOperator<NDArray> splice = sae::reconstruct;
@@ -377,7 +377,7 @@ final class Stages {
     boolean traces = r.kind() == Kind.SFT_COT;
     String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
     if (RunCache.done(d, key)) return key;
-    System.err.println("== SFT baseline: " + r.name());
+    System.out.println("== SFT baseline: " + r.name());
     long t0 = System.nanoTime();
     try (DecoderLM model = load(dir.resolve("base"));
          Sft sft = new Sft(model, Sft.Config.resa().withLora(lora(0, seed + 4)).withTrain(loop(p.tuneLr(), d)))) {
