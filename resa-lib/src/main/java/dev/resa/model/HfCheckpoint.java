@@ -60,7 +60,7 @@ public final class HfCheckpoint {
     for (var e : fileOf.entrySet()) {
       String name = e.getKey();
       if (!wanted.contains(name) && !ignorable(name, config)) {
-        throw new IOException(e.getValue() + ": unexpected tensor '" + name + "' for a " + config.modelType()
+        throw new IOException(e.getValue() + ": unexpected tensor '" + name + "' for a " + config.architecture().hfType
             + " model with " + config.numLayers() + " layers (an architecture feature this decoder does not implement?)");
       }
     }
@@ -163,7 +163,7 @@ public final class HfCheckpoint {
       throws IOException {
     try (NDManager scope = weights.stepScope()) { // permuted copies live here and are freed after writing
       boolean permute = config.rope() == ModelConfig.Rope.INTERLEAVED;
-      ModelConfig out = permute ? withHalfRope(config) : config;
+      ModelConfig out = permute ? config.withRope(ModelConfig.Rope.HALF) : config;
       Map<String, NDArray> tensors = new LinkedHashMap<>();
       for (String name : Weights.names(config)) {
         NDArray a = weights.get(name);
@@ -180,12 +180,6 @@ public final class HfCheckpoint {
     Shape s = w.getShape();
     long cols = s.dimension() == 2 ? s.get(1) : 1;
     return w.reshape(heads, headDim / 2, 2, cols).transpose(0, 2, 1, 3).reshape(s); // [H, 2, E/2, cols]
-  }
-
-  private static ModelConfig withHalfRope(ModelConfig c) {
-    return new ModelConfig(c.modelType(), c.hiddenSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
-        c.intermediateSize(), c.vocabSize(), c.ropeTheta(), c.rmsEps(), c.qkvBias(), c.tieEmbeddings(), c.maxPositions(),
-        ModelConfig.Rope.HALF, c.bosTokenId(), c.eosTokenId());
   }
 
   private static void write(ModelConfig config, Map<String, NDArray> tensors, Path dir, long maxShardBytes,

@@ -39,8 +39,9 @@ public final class Llama2c {
       if (28 + floats * 4 > size) {
         throw new IOException(file + ": file is " + size + " bytes but the header implies at least " + (28 + floats * 4));
       }
-      ModelConfig c = new ModelConfig("llama", dim, layers, heads, kvHeads, headDim, hidden, vocab, 10000.0, 1e-5,
-          false, shared, seqLen, ModelConfig.Rope.INTERLEAVED, 1, 2);
+      ModelConfig c = ModelConfig.builder(ModelConfig.Architecture.LLAMA).hiddenSize(dim).numLayers(layers).numHeads(heads)
+          .numKvHeads(kvHeads).headDim(headDim).intermediateSize(hidden).vocabSize(vocab).rmsEps(1e-5).tieEmbeddings(shared)
+          .maxPositions(seqLen).rope(ModelConfig.Rope.INTERLEAVED).bosTokenId(1).eosTokenId(2).build();
       FloatBuffer f = buf.slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
       Weights w = new Weights(manager.newSubManager()); // the model owns (and closes) only its own arrays
       w.put("model.embed_tokens.weight", read(manager, f, vocab, dim));

@@ -12,7 +12,10 @@ import java.nio.file.Path;
 /**
  * The shape of a Qwen2 / Llama decoder, as a Hugging Face {@code config.json} describes it.
  *
- * @param modelType {@code "qwen2"} or {@code "llama"}; decides the defaults of {@code qkvBias}.
+ * <p>Built by name: {@code ModelConfig.builder(Architecture.QWEN2).hiddenSize(1536)...build()}, or read from a
+ * {@code config.json} with {@link #readHf}.
+ *
+ * @param architecture the HF {@code model_type} ({@code qwen2} or {@code llama}); decides the default of {@code qkvBias}.
  * @param hiddenSize residual-stream width d (R1-Distill-Qwen-1.5B: 1536).
  * @param numLayers number of decoder layers (R1-Distill: 28).
  * @param numHeads query heads (R1-Distill: 12).
@@ -30,7 +33,7 @@ import java.nio.file.Path;
  * @param eosTokenId end-of-sequence id, or -1.
  */
 public record ModelConfig(
-    String modelType,
+    Architecture architecture,
     int hiddenSize,
     int numLayers,
     int numHeads,
@@ -47,6 +50,35 @@ public record ModelConfig(
     int bosTokenId,
     int eosTokenId) {
 
+  /** The decoder families this library runs, by their HF {@code model_type}. */
+  public enum Architecture {
+    /** Qwen2 (R1-Distill-Qwen, the miniature's models): q/k/v carry a bias. */
+    QWEN2("qwen2", "Qwen2ForCausalLM", true),
+    /** Llama (llama2.c's stories models): no attention bias unless {@code attention_bias} says so. */
+    LLAMA("llama", "LlamaForCausalLM", false);
+
+    /** The {@code model_type} value of {@code config.json}. */
+    public final String hfType;
+    /** The {@code architectures} entry transformers loads it with. */
+    public final String hfClass;
+    /** Whether q/k/v projections carry a bias when the config does not say. */
+    public final boolean defaultQkvBias;
+
+    Architecture(String hfType, String hfClass, boolean defaultQkvBias) {
+      this.hfType = hfType;
+      this.hfClass = hfClass;
+      this.defaultQkvBias = defaultQkvBias;
+    }
+
+    /** The architecture of a {@code model_type} value; an unknown one is an error naming the supported ones. */
+    public static Architecture fromHf(String modelType) {
+      for (Architecture a : values()) {
+        if (a.hfType.equals(modelType)) return a;
+      }
+      throw new IllegalArgumentException("unknown model_type '" + modelType + "' (supported: qwen2, llama)");
+    }
+  }
+
   /** How RoPE pairs the coordinates of a head. */
   public enum Rope {
     /** HF convention: coordinate i is rotated with coordinate i + headDim/2 ({@code rotate_half}). */
@@ -56,9 +88,7 @@ public record ModelConfig(
   }
 
   public ModelConfig {
-    if (!modelType.equals("qwen2") && !modelType.equals("llama")) {
-      throw new IllegalArgumentException("unknown model_type '" + modelType + "' (supported: qwen2, llama)");
-    }
+    require(architecture != null && rope != null, "architecture and rope must be set");
     require(hiddenSize > 0, "hidden_size must be positive");
     require(numLayers > 0, "num_hidden_layers must be positive");
     require(numHeads > 0 && numKvHeads > 0, "attention head counts must be positive");
@@ -76,15 +106,90 @@ public record ModelConfig(
     return numHeads / numKvHeads;
   }
 
-  /** A small Qwen2-architecture config for tests, tutorials and the miniature. */
+  /** A small Qwen2-architecture config for tests, tutorials and the miniature (tied embeddings, q/k/v bias). */
   public static ModelConfig tinyQwen2(int vocab, int hidden, int layers, int heads, int kvHeads, int intermediate, int maxPositions) {
-    return new ModelConfig("qwen2", hidden, layers, heads, kvHeads, hidden / heads, intermediate, vocab,
-        10000.0, 1e-6, true, true, maxPositions, Rope.HALF, -1, -1);
+    return builder(Architecture.QWEN2).vocabSize(vocab).hiddenSize(hidden).numLayers(layers).numHeads(heads).numKvHeads(kvHeads)
+        .intermediateSize(intermediate).maxPositions(maxPositions).tieEmbeddings(true).build();
   }
 
+  /** This config with other special-token ids. */
   public ModelConfig withTokens(int bos, int eos) {
-    return new ModelConfig(modelType, hiddenSize, numLayers, numHeads, numKvHeads, headDim, intermediateSize, vocabSize,
-        ropeTheta, rmsEps, qkvBias, tieEmbeddings, maxPositions, rope, bos, eos);
+    return toBuilder().bosTokenId(bos).eosTokenId(eos).build();
+  }
+
+  /** This config with another RoPE pairing. */
+  public ModelConfig withRope(Rope r) {
+    return toBuilder().rope(r).build();
+  }
+
+  /** A builder with {@code architecture}'s defaults; sizes must be set. */
+  public static Builder builder(Architecture architecture) {
+    return new Builder(architecture);
+  }
+
+  /** A builder holding every field of this config. */
+  public Builder toBuilder() {
+    Builder b = new Builder(architecture);
+    b.hiddenSize = hiddenSize;
+    b.numLayers = numLayers;
+    b.numHeads = numHeads;
+    b.numKvHeads = numKvHeads;
+    b.headDim = headDim;
+    b.intermediateSize = intermediateSize;
+    b.vocabSize = vocabSize;
+    b.ropeTheta = ropeTheta;
+    b.rmsEps = rmsEps;
+    b.qkvBias = qkvBias;
+    b.tieEmbeddings = tieEmbeddings;
+    b.maxPositions = maxPositions;
+    b.rope = rope;
+    b.bosTokenId = bosTokenId;
+    b.eosTokenId = eosTokenId;
+    return b;
+  }
+
+  /** Named construction of a {@link ModelConfig}; each setter documents its field on the record. */
+  public static final class Builder {
+    private final Architecture architecture;
+    private int hiddenSize, numLayers, numHeads, intermediateSize, vocabSize;
+    private int numKvHeads = -1; // unset: numHeads (no grouping)
+    private int headDim = -1; // unset: hiddenSize / numHeads
+    private double ropeTheta = 10000.0;
+    private double rmsEps = 1e-6;
+    private boolean qkvBias;
+    private boolean tieEmbeddings;
+    private int maxPositions = 2048;
+    private Rope rope = Rope.HALF;
+    private int bosTokenId = -1, eosTokenId = -1;
+
+    private Builder(Architecture architecture) {
+      this.architecture = architecture;
+      this.qkvBias = architecture.defaultQkvBias;
+    }
+
+    public Builder hiddenSize(int v) { hiddenSize = v; return this; }
+    public Builder numLayers(int v) { numLayers = v; return this; }
+    public Builder numHeads(int v) { numHeads = v; return this; }
+    public Builder numKvHeads(int v) { numKvHeads = v; return this; }
+    public Builder headDim(int v) { headDim = v; return this; }
+    public Builder intermediateSize(int v) { intermediateSize = v; return this; }
+    public Builder vocabSize(int v) { vocabSize = v; return this; }
+    public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+    public Builder rmsEps(double v) { rmsEps = v; return this; }
+    public Builder qkvBias(boolean v) { qkvBias = v; return this; }
+    public Builder tieEmbeddings(boolean v) { tieEmbeddings = v; return this; }
+    public Builder maxPositions(int v) { maxPositions = v; return this; }
+    public Builder rope(Rope v) { rope = v; return this; }
+    public Builder bosTokenId(int v) { bosTokenId = v; return this; }
+    public Builder eosTokenId(int v) { eosTokenId = v; return this; }
+
+    /** The config; sizes are checked by the record (the message names the HF key). */
+    public ModelConfig build() {
+      int kv = numKvHeads < 0 ? numHeads : numKvHeads;
+      int hd = headDim < 0 && numHeads > 0 ? hiddenSize / numHeads : headDim;
+      return new ModelConfig(architecture, hiddenSize, numLayers, numHeads, kv, hd, intermediateSize, vocabSize, ropeTheta, rmsEps,
+          qkvBias, tieEmbeddings, maxPositions, rope, bosTokenId, eosTokenId);
+    }
   }
 
   /** Reads a HF {@code config.json}; errors name the file and the key. */
@@ -106,25 +211,28 @@ public record ModelConfig(
   static ModelConfig fromHf(JsonObject j) {
     String type = string(j, "model_type", null);
     if (type == null) throw new IllegalArgumentException("missing key 'model_type'");
-    if (!type.equals("qwen2") && !type.equals("llama")) {
-      throw new IllegalArgumentException("unknown model_type '" + type + "' (supported: qwen2, llama)");
-    }
-    int hidden = integer(j, "hidden_size");
-    int heads = integer(j, "num_attention_heads");
-    int kv = j.has("num_key_value_heads") && !j.get("num_key_value_heads").isJsonNull() ? integer(j, "num_key_value_heads") : heads;
-    int headDim = j.has("head_dim") && !j.get("head_dim").isJsonNull() ? integer(j, "head_dim") : hidden / heads;
-    boolean bias = type.equals("qwen2") || (j.has("attention_bias") && j.get("attention_bias").getAsBoolean());
-    return new ModelConfig(
-        type, hidden, integer(j, "num_hidden_layers"), heads, kv, headDim, integer(j, "intermediate_size"),
-        integer(j, "vocab_size"),
-        j.has("rope_theta") ? j.get("rope_theta").getAsDouble() : 10000.0,
-        j.has("rms_norm_eps") ? j.get("rms_norm_eps").getAsDouble() : 1e-6,
-        bias,
-        j.has("tie_word_embeddings") && j.get("tie_word_embeddings").getAsBoolean(),
-        j.has("max_position_embeddings") ? integer(j, "max_position_embeddings") : 2048,
-        "interleaved".equals(string(j, "resa_rope", "half")) ? Rope.INTERLEAVED : Rope.HALF,
-        firstInt(j.get("bos_token_id")),
-        firstInt(j.get("eos_token_id")));
+    Architecture arch = Architecture.fromHf(type);
+    Builder b = builder(arch)
+        .hiddenSize(integer(j, "hidden_size"))
+        .numLayers(integer(j, "num_hidden_layers"))
+        .numHeads(integer(j, "num_attention_heads"))
+        .intermediateSize(integer(j, "intermediate_size"))
+        .vocabSize(integer(j, "vocab_size"))
+        .tieEmbeddings(j.has("tie_word_embeddings") && j.get("tie_word_embeddings").getAsBoolean())
+        .rope("interleaved".equals(string(j, "resa_rope", "half")) ? Rope.INTERLEAVED : Rope.HALF)
+        .bosTokenId(firstInt(j.get("bos_token_id")))
+        .eosTokenId(firstInt(j.get("eos_token_id")));
+    if (present(j, "num_key_value_heads")) b.numKvHeads(integer(j, "num_key_value_heads"));
+    if (present(j, "head_dim")) b.headDim(integer(j, "head_dim"));
+    if (present(j, "rope_theta")) b.ropeTheta(j.get("rope_theta").getAsDouble());
+    if (present(j, "rms_norm_eps")) b.rmsEps(j.get("rms_norm_eps").getAsDouble());
+    if (present(j, "max_position_embeddings")) b.maxPositions(integer(j, "max_position_embeddings"));
+    if (!arch.defaultQkvBias && present(j, "attention_bias")) b.qkvBias(j.get("attention_bias").getAsBoolean());
+    return b.build();
+  }
+
+  private static boolean present(JsonObject j, String key) {
+    return j.has(key) && !j.get(key).isJsonNull();
   }
 
   private static int firstInt(JsonElement e) {
@@ -149,8 +257,8 @@ public record ModelConfig(
   /** The HF {@code config.json} for this shape, so Python tooling can open saved models. */
   public String toHfJson() {
     JsonObject j = new JsonObject();
-    j.addProperty("model_type", modelType);
-    j.add("architectures", new Gson().toJsonTree(new String[] {modelType.equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM"}));
+    j.addProperty("model_type", architecture.hfType);
+    j.add("architectures", new Gson().toJsonTree(new String[] {architecture.hfClass}));
     j.addProperty("hidden_size", hiddenSize);
     j.addProperty("num_hidden_layers", numLayers);
     j.addProperty("num_attention_heads", numHeads);
@@ -164,7 +272,7 @@ public record ModelConfig(
     j.addProperty("max_position_embeddings", maxPositions);
     j.addProperty("hidden_act", "silu");
     j.addProperty("torch_dtype", "float32");
-    if (modelType.equals("llama")) j.addProperty("attention_bias", qkvBias);
+    if (!architecture.defaultQkvBias) j.addProperty("attention_bias", qkvBias);
     if (bosTokenId >= 0) j.addProperty("bos_token_id", bosTokenId);
     if (eosTokenId >= 0) j.addProperty("eos_token_id", eosTokenId);
     if (rope == Rope.INTERLEAVED) j.addProperty("resa_rope", "interleaved");

@@ -29,9 +29,10 @@ class DecodeStepTest {
 
   static Stream<Arguments> configs() {
     return Stream.of(
-        Arguments.of("qwen2, GQA 4/2, half RoPE, qkv bias, tied", TestModels.config("qwen2", ModelConfig.Rope.HALF, true, true, 2, 13)),
-        Arguments.of("llama, GQA 4/2, interleaved RoPE, no bias, untied", TestModels.config("llama", ModelConfig.Rope.INTERLEAVED, false, false, 2, 13)),
-        Arguments.of("qwen2, 2 heads over 2 (no grouping), bias", new ModelConfig("qwen2", 8, 3, 2, 2, 4, 12, 13, 10000.0, 1e-6, true, true, 32, ModelConfig.Rope.HALF, -1, -1)));
+        Arguments.of("qwen2, GQA 4/2, half RoPE, qkv bias, tied", TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, true, 2, 13)),
+        Arguments.of("llama, GQA 4/2, interleaved RoPE, no bias, untied", TestModels.config(ModelConfig.Architecture.LLAMA, ModelConfig.Rope.INTERLEAVED, false, false, 2, 13)),
+        Arguments.of("qwen2, 2 heads over 2 (no grouping), bias", ModelConfig.builder(ModelConfig.Architecture.QWEN2).hiddenSize(8).numLayers(3).numHeads(2).intermediateSize(12)
+            .vocabSize(13).tieEmbeddings(true).maxPositions(32).build()));
   }
 
   /** Logits of the last position of {@code row}, recomputed from scratch. */
@@ -54,7 +55,7 @@ class DecodeStepTest {
 
   @Test
   void float32StepMatchesRecomputation() {
-    ModelConfig c = TestModels.config("qwen2", ModelConfig.Rope.HALF, true, true, 2, 13);
+    ModelConfig c = TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, true, 2, 13);
     try (DecoderLM model = TestModels.model(c, TestModels.randomValues(c, 9, 0.5), m, DataType.FLOAT32)) {
       checkAgainstRecomputation(model, 2e-4);
     }

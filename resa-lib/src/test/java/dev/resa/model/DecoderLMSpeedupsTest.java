@@ -22,7 +22,8 @@ class DecoderLMSpeedupsTest {
   private static final int E = 6, T = 5, HEADS = 2;
 
   private static ModelConfig config(ModelConfig.Rope rope) {
-    return new ModelConfig("llama", HEADS * E, 1, HEADS, HEADS, E, 8, 11, 500.0, 1e-5, false, true, 16, rope, -1, -1);
+    return ModelConfig.builder(ModelConfig.Architecture.LLAMA).hiddenSize(HEADS * E).numLayers(1).numHeads(HEADS).headDim(E)
+        .intermediateSize(8).vocabSize(11).ropeTheta(500.0).rmsEps(1e-5).tieEmbeddings(true).maxPositions(16).rope(rope).build();
   }
 
   /** Slow RoPE: rotates each pair (a, b) of every head by p * theta^(-2i/E), pairs chosen by the convention. */

@@ -21,8 +21,8 @@ import ai.djl.Device;
 class DecoderReferenceTest {
 
   @ParameterizedTest(name = "{0} rope={1} bias={2} tied={3}")
-  @CsvSource({"qwen2, HALF, true, true", "qwen2, HALF, true, false", "llama, INTERLEAVED, false, true", "llama, HALF, false, false"})
-  void forwardMatchesSlowReference(String type, ModelConfig.Rope rope, boolean bias, boolean tied) {
+  @CsvSource({"QWEN2, HALF, true, true", "QWEN2, HALF, true, false", "LLAMA, INTERLEAVED, false, true", "LLAMA, HALF, false, false"})
+  void forwardMatchesSlowReference(ModelConfig.Architecture type, ModelConfig.Rope rope, boolean bias, boolean tied) {
     ModelConfig c = TestModels.config(type, rope, bias, tied, 2);
     Map<String, double[]> values = TestModels.randomValues(c, 11, 0.5);
     int[][] rows = {{1, 4, 7, 2, 9, 3, 0}, {10, 10, 5, 6, 1, 8, 2}};
@@ -50,7 +50,7 @@ class DecoderReferenceTest {
   @Test
   void oneRotationMatchesHandComputation() {
     for (ModelConfig.Rope rope : ModelConfig.Rope.values()) {
-      ModelConfig c = TestModels.config("llama", rope, false, true, 1);
+      ModelConfig c = TestModels.config(ModelConfig.Architecture.LLAMA, rope, false, true, 1);
       try (NDManager m = Djl.newManager(Device.cpu()); DecoderLM model = TestModels.random(c, 3, m)) {
         double[] x = {0.3, -1.2, 2.0, 0.7}; // one head, E = 4
         int pos = 5;
@@ -77,8 +77,8 @@ class DecoderReferenceTest {
    */
   @Test
   void halfAndInterleavedAgreeUnderHfPermutation() {
-    ModelConfig inter = TestModels.config("llama", ModelConfig.Rope.INTERLEAVED, true, false, 2);
-    ModelConfig half = TestModels.config("llama", ModelConfig.Rope.HALF, true, false, 2);
+    ModelConfig inter = TestModels.config(ModelConfig.Architecture.LLAMA, ModelConfig.Rope.INTERLEAVED, true, false, 2);
+    ModelConfig half = TestModels.config(ModelConfig.Architecture.LLAMA, ModelConfig.Rope.HALF, true, false, 2);
     Map<String, double[]> values = TestModels.randomValues(inter, 5, 0.5);
     Map<String, double[]> permuted = new LinkedHashMap<>();
     int e = inter.headDim(), d = inter.hiddenSize();

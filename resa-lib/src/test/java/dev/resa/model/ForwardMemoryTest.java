@@ -22,7 +22,7 @@ class ForwardMemoryTest {
 
   /** Arrays left in a forward's scope by a model of {@code layers} layers. */
   private int arraysLeft(int layers) {
-    ModelConfig c = TestModels.config("qwen2", ModelConfig.Rope.HALF, true, false, layers);
+    ModelConfig c = TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, false, layers);
     try (DecoderLM model = TestModels.random(c, 3, m); NDManager step = model.stepScope()) {
       NDArray tokens = TestModels.tokens(step, new long[][] {{1, 2, 3, 4, 5, 6}});
       int before = step.getManagedArrays().size();
@@ -40,7 +40,7 @@ class ForwardMemoryTest {
 
   @Test
   void activationsKeptByReadHooksSurviveAndGradientsFlow() {
-    ModelConfig c = TestModels.config("qwen2", ModelConfig.Rope.HALF, true, false, 3);
+    ModelConfig c = TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, false, 3);
     try (DecoderLM model = TestModels.random(c, 5, m); NDManager step = model.stepScope()) {
       NDArray tokens = TestModels.tokens(step, new long[][] {{1, 2, 3, 4}});
       List<NDArray> seen = new ArrayList<>();

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class GeneratorTest {
   private NDManager m;
   private DecoderLM model;
-  private final ModelConfig c = TestModels.config("qwen2", ModelConfig.Rope.HALF, true, true, 2, 13);
+  private final ModelConfig c = TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, true, 2, 13);
 
   @BeforeEach
   void open() {

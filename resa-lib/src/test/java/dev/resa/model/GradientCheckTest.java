@@ -36,7 +36,7 @@ class GradientCheckTest {
   @ParameterizedTest
   @EnumSource(ModelConfig.Rope.class)
   void weightsOfEveryBlock(ModelConfig.Rope rope) {
-    ModelConfig c = TestModels.config("qwen2", rope, true, false, 2);
+    ModelConfig c = TestModels.config(ModelConfig.Architecture.QWEN2, rope, true, false, 2);
     List<String> names = List.of(
         "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight", // RoPE'd
         "model.layers.0.self_attn.v_proj.weight", "model.layers.1.self_attn.o_proj.weight",
@@ -49,7 +49,7 @@ class GradientCheckTest {
 
   @Test
   void tiedEmbeddingGetsBothPaths() {
-    check(TestModels.config("llama", ModelConfig.Rope.INTERLEAVED, false, true, 1), List.of("model.embed_tokens.weight"));
+    check(TestModels.config(ModelConfig.Architecture.LLAMA, ModelConfig.Rope.INTERLEAVED, false, true, 1), List.of("model.embed_tokens.weight"));
   }
 
   private static void check(ModelConfig c, List<String> names) {
@@ -98,7 +98,7 @@ class GradientCheckTest {
   @ParameterizedTest
   @EnumSource(ModelConfig.Rope.class)
   void rmsNormAndRopeInputs(ModelConfig.Rope rope) {
-    ModelConfig c = TestModels.config("llama", rope, false, true, 1);
+    ModelConfig c = TestModels.config(ModelConfig.Architecture.LLAMA, rope, false, true, 1);
     try (NDManager m = Djl.newManager(Device.cpu()); DecoderLM model = TestModels.random(c, 2, m)) {
       Shape xs = new Shape(1, 2, 3, 4); // [B, heads, T, E]
       NDArray[] rot = model.ropeAt(null, 4, 3); // the model's tables at positions 4, 5, 6

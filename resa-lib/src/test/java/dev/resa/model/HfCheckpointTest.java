@@ -38,7 +38,7 @@ class HfCheckpointTest {
   @Managed private NDManager m;
 
   private static ModelConfig qwen(boolean tied) {
-    return TestModels.config("qwen2", ModelConfig.Rope.HALF, true, tied, 2);
+    return TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, tied, 2);
   }
 
   private DecoderLM randomFloat32(ModelConfig c) {
@@ -95,7 +95,7 @@ class HfCheckpointTest {
 
   @Test
   void interleavedRopeIsSavedAsAPlainHfCheckpoint() throws IOException {
-    ModelConfig c = TestModels.config("llama", ModelConfig.Rope.INTERLEAVED, true, false, 2);
+    ModelConfig c = TestModels.config(ModelConfig.Architecture.LLAMA, ModelConfig.Rope.INTERLEAVED, true, false, 2);
     try (DecoderLM model = randomFloat32(c)) {
       Path dir = tmp.resolve("interleaved");
       HfCheckpoint.save(model, dir);
@@ -322,7 +322,7 @@ class HfCheckpointTest {
     boolean[] tiedCases = {true, false};
     List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script.toString(), tokensJson.toString()));
     // An adjacent-pair (llama2.c) model, saved with HF's permutation, must run in torch's half-rotation forward.
-    ModelConfig inter = TestModels.config("llama", ModelConfig.Rope.INTERLEAVED, false, true, 2);
+    ModelConfig inter = TestModels.config(ModelConfig.Architecture.LLAMA, ModelConfig.Rope.INTERLEAVED, false, true, 2);
     Map<String, double[]> interValues = TestModels.randomValues(inter, 9, 0.5);
     for (double[] v : interValues.values()) for (int i = 0; i < v.length; i++) v[i] = (float) v[i]; // what F32 stores
     try (DecoderLM model = TestModels.model(inter, interValues, m, DataType.FLOAT32)) {

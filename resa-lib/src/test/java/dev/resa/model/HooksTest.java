@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class HooksTest {
   private NDManager m;
   private DecoderLM model;
-  private final ModelConfig c = TestModels.config("qwen2", ModelConfig.Rope.HALF, true, false, 3);
+  private final ModelConfig c = TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, false, 3);
   private NDArray tokens;
 
   @BeforeEach

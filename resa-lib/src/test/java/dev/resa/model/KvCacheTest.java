@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** Writes, views, padding and dropping rows of {@link KvCache}, checked value by value against plain Java arrays. */
 class KvCacheTest {
-  private final ModelConfig c = TestModels.config("qwen2", ModelConfig.Rope.HALF, true, true, 2, 13); // K = 2, E = 4
+  private final ModelConfig c = TestModels.config(ModelConfig.Architecture.QWEN2, ModelConfig.Rope.HALF, true, true, 2, 13); // K = 2, E = 4
   @Managed private NDManager m;
 
   /** Value of (row b, head k, position t, coordinate e) in layer l: distinct everywhere, values negated. */

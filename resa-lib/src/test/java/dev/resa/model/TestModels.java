@@ -12,13 +12,14 @@ import java.util.Random;
 final class TestModels {
   private TestModels() {}
 
-  static ModelConfig config(String type, ModelConfig.Rope rope, boolean bias, boolean tied, int layers) {
+  static ModelConfig config(ModelConfig.Architecture type, ModelConfig.Rope rope, boolean bias, boolean tied, int layers) {
     return config(type, rope, bias, tied, layers, 11);
   }
 
   /** hidden 8, 4 query heads over 2 KV heads (GQA), head dim 4, SwiGLU width 12, 32 positions. */
-  static ModelConfig config(String type, ModelConfig.Rope rope, boolean bias, boolean tied, int layers, int vocab) {
-    return new ModelConfig(type, 8, layers, 4, 2, 4, 12, vocab, 10000.0, 1e-6, bias, tied, 32, rope, -1, -1);
+  static ModelConfig config(ModelConfig.Architecture type, ModelConfig.Rope rope, boolean bias, boolean tied, int layers, int vocab) {
+    return ModelConfig.builder(type).hiddenSize(8).numLayers(layers).numHeads(4).numKvHeads(2).headDim(4).intermediateSize(12).vocabSize(vocab)
+        .qkvBias(bias).tieEmbeddings(tied).maxPositions(32).rope(rope).build();
   }
 
   /** Random values for every tensor of {@code c}; norms near 1, matrices and biases normal(0, std). */
