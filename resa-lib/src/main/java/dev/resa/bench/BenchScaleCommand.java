@@ -9,7 +9,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.resa.activations.ActivationCache;
 import dev.resa.activations.ActivationSource;
-import dev.resa.core.DataDir;
+import dev.resa.cli.DataDirOption;
 import dev.resa.core.Djl;
 import dev.resa.eval.Benchmark;
 import dev.resa.eval.EvalConfig;
@@ -49,6 +49,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -98,8 +99,7 @@ public final class BenchScaleCommand implements Callable<Integer> {
   int evalTokens;
   @Option(names = "--max-rss-gb", defaultValue = "20", description = "Memory budget per stage; a stage estimated above it (or above what the machine has free) is refused before any work (default: ${DEFAULT-VALUE}).")
   double maxRssGb;
-  @Option(names = "--data-dir", description = "Data folder (tokenizers/qwen2, math500/); default: found next to the project.")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
   @Option(names = "--no-torch", description = "Skip the PyTorch reference.")
   boolean noTorch;
   @Option(names = "--fixture-only", description = "Write the random-weight checkpoint folder (--fixture, --layers) and stop.")
@@ -113,7 +113,7 @@ public final class BenchScaleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Djl.init();
-    Path data = DataDir.require(dataDir);
+    Path data = dataDir.require();
     ModelConfig c = R1DistillFixture.config(layers);
     if (hookLayer < 0 || hookLayer >= layers) throw new IllegalArgumentException("--hook-layer " + hookLayer + " is outside 0.." + (layers - 1));
     long budget = budget();
