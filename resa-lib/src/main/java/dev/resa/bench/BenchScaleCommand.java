@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.resa.activations.ActivationCache;
 import dev.resa.activations.ActivationSource;
 import dev.resa.cli.DataDirOption;
@@ -36,8 +35,6 @@ import dev.resa.tuning.LoraTrainer;
 import dev.resa.tuning.SaeTuning;
 import dev.resa.tuning.Splice;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -62,7 +59,6 @@ import picocli.CommandLine.Option;
 @Command(name = "scale", mixinStandardHelpOptions = true,
     description = "Every stage on a random-weight R1-Distill-Qwen-1.5B-shaped checkpoint: time, tokens/s, peak RSS; PyTorch ratios.")
 public final class BenchScaleCommand implements Callable<Integer> {
-  private static final Path PYTHON = Path.of("/usr/bin/python3");
   private static final String HOOK_LAYER_PREFIX = "layers.";
 
   @Option(names = "--fixture", description = "Folder of the random-weight checkpoint (written when missing; default: ~/.cache/resa/r1-distill-qwen-1.5b-random-L<layers>).")
@@ -379,7 +375,10 @@ public final class BenchScaleCommand implements Callable<Integer> {
 
   /** Runs scale_torch.py on the same folder and ids; null (with a note) when python3-torch is missing. */
   private JsonObject runTorch(Path dir, int[] ids, Path work) throws IOException, InterruptedException {
-    if (!Files.isExecutable(PYTHON) || new ProcessBuilder(PYTHON.toString(), "-c", "import torch").start().waitFor() != 0) {
+    TorchReference torch;
+    try {
+      torch = TorchReference.require(TorchReference.DEFAULT_PYTHON);
+    } catch (IllegalStateException e) {
       System.out.println("(PyTorch reference skipped: /usr/bin/python3 with torch not found; apt-get install python3-torch)");
       return null;
     }
@@ -388,11 +387,6 @@ public final class BenchScaleCommand implements Callable<Integer> {
     if (free < need) {
       System.out.printf(Locale.ROOT, "(PyTorch reference skipped: it needs about %s and only %s is free now)%n", MemoryEstimate.gb(need), MemoryEstimate.gb(free));
       return null;
-    }
-    Path script = work.resolve("scale_torch.py");
-    try (InputStream in = BenchScaleCommand.class.getResourceAsStream("/bench/scale_torch.py")) {
-      if (in == null) throw new IOException("resource /bench/scale_torch.py missing from the classpath");
-      Files.write(script, in.readAllBytes());
     }
     Path tokensFile = work.resolve("tokens.txt");
     StringBuilder sb = new StringBuilder();
@@ -407,11 +401,9 @@ public final class BenchScaleCommand implements Callable<Integer> {
     c.addProperty("threads", Runtime.getRuntime().availableProcessors());
     System.out.println("running the PyTorch eager reference (its own process, after the Java model is freed) ...");
     long t0 = System.nanoTime();
-    Process p = new ProcessBuilder(PYTHON.toString(), script.toString(), c.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    if (p.waitFor() != 0) throw new IOException("PyTorch reference failed (exit " + p.exitValue() + ")");
+    JsonObject result = torch.run("scale_torch.py", List.of(c.toString()));
     System.out.printf(Locale.ROOT, "  done: PyTorch reference in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-    return JsonParser.parseString(out.substring(out.lastIndexOf('\n') + 1)).getAsJsonObject();
+    return result;
   }
 
   /** Resets the kernel's high-water mark of this process's RSS (VmHWM), so each stage reports its own peak. */
