@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** The {@code --base} model folder of {@code tune}, {@code sft}, {@code grpo} and {@code merge}: its weights and tokenizer. */
 final class BaseModelOption {
-  @Option(names = "--base", required = true, description = "Base model folder (config.json + safetensors + tokenizer).")
+  @Option(names = "--base", required = true, paramLabel = "DIR", description = "Base model folder (config.json + safetensors + tokenizer).")
   Path dir;
 
   DecoderLM load(NDManager manager) throws IOException {

@@ -22,7 +22,7 @@ public final class MiniatureCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Miniature.Result r = Miniature.run(Preset.named(preset), runs.root, runs.fresh, seed);
+    Miniature.Result r = Miniature.run(Preset.named(preset), runs.out, runs.fresh, seed);
     System.out.println(r.report());
     return 0;
   }
@@ -30,7 +30,7 @@ public final class MiniatureCommand implements Callable<Integer> {
   /** Where run directories are kept, and whether this run's starts over. */
   static final class RunRoot {
     @Option(names = "--out", defaultValue = "runs", description = "root of run directories. Default: ${DEFAULT-VALUE}")
-    Path root;
+    Path out;
 
     @Option(names = "--fresh", description = "delete the run directory first and retrain every stage")
     boolean fresh;
