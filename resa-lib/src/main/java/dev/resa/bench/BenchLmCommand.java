@@ -59,7 +59,6 @@ public final class BenchLmCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TorchReference reference = noTorch ? null : TorchReference.require(TorchReference.DEFAULT_PYTHON); // fails fast, before timing
-    Djl.init();
     ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch before the thread count is set
     JniUtils.setNumThreads(threads);
     System.setProperty("resa.progress.off", "true");

@@ -108,7 +108,6 @@ public final class BenchScaleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     Path data = dataDir.require();
     ModelConfig c = R1DistillFixture.config(layers);
     if (hookLayer < 0 || hookLayer >= layers) throw new IllegalArgumentException("--hook-layer " + hookLayer + " is outside 0.." + (layers - 1));

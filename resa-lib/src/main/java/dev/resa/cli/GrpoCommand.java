@@ -1,7 +1,6 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.eval.Problem;
@@ -70,7 +69,6 @@ public final class GrpoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     List<Problem> problems = data.problems();
     try (NDManager root = NDManager.newBaseManager(); DecoderLM model = base.load(root)) {
       Tokenizer tok = base.tokenizer();

@@ -1,7 +1,6 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.train.Progress;
 import dev.resa.tuning.Lora;
@@ -27,7 +26,6 @@ public final class MergeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     try (NDManager root = NDManager.newBaseManager();
          DecoderLM model = base.load(root);
          Lora lora = Lora.load(adapter, model.config(), root);

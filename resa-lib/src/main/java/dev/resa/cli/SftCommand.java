@@ -1,7 +1,6 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tuning.Sft;
@@ -38,7 +37,6 @@ public final class SftCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     try (NDManager root = NDManager.newBaseManager(); DecoderLM model = base.load(root)) {
       Tokenizer tok = base.tokenizer();
       List<int[]> chunks = text.chunks(tok);

@@ -2,7 +2,6 @@ package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
 import dev.resa.activations.ActivationSource;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.sae.SaeTrainer;
 import dev.resa.sae.SparseCoder;
@@ -79,7 +78,6 @@ public final class TrainSaeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     List<String> texts = io.triggerTexts();
     try (NDManager manager = NDManager.newBaseManager(); DecoderLM model = io.loadModel(manager)) {
       Tokenizer tok = io.loadTokenizer(model.config().vocabSize());

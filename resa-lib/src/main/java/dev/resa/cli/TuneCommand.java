@@ -1,7 +1,6 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparsifyFormat;
@@ -59,7 +58,6 @@ public final class TuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     try (NDManager root = NDManager.newBaseManager();
          DecoderLM model = base.load(root);
          SparseCoder coder = SparsifyFormat.read(sae, root)) {
