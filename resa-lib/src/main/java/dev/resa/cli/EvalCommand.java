@@ -95,8 +95,8 @@ public final class EvalCommand implements Callable<Integer> {
     boolean builtIn = model.equals("llama2c") || model.equals("tiny") || model.equals("oracle") || model.startsWith("constant:");
     boolean hfFolder = !builtIn && Files.isDirectory(Path.of(model));
     Prompts prompts = template.equals("auto") ? (hfFolder ? Prompts.LIGHTEVAL : Prompts.PLAIN) : Prompts.of(template);
-    EvalConfig cfg = EvalConfig.paper(sampling.maxNewTokens).withSamples(samples).withSampling(sampling.temperature, sampling.topP).withSeed(seed)
-        .withBatchSize(batchSize).withLimit(limit).withTemplate(prompts);
+    EvalConfig cfg = EvalConfig.paper(sampling.maxNewTokens).withSamples(samples).withSampling(sampling.temperature, sampling.topP)
+        .withSeed(seed).withBatchSize(batchSize).withLimit(limit).withTemplate(prompts);
     Path outDir = out != null ? out : Path.of("runs", "eval", model.replaceAll("[^A-Za-z0-9._-]+", "_"));
     List<Evaluator.Summary> summaries = new ArrayList<>();
     Map<Benchmark, List<Problem>> loaded = new LinkedHashMap<>();

@@ -27,7 +27,7 @@ public final class MiniatureCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Where run directories are kept, and whether this run's starts over. */
+  /** Where run directories are kept, and whether this run starts over. */
   static final class RunRoot {
     @Option(names = "--out", defaultValue = "runs", description = "root of run directories. Default: ${DEFAULT-VALUE}")
     Path out;
