@@ -30,7 +30,6 @@ import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tokenizer.Tokenizers;
 import dev.resa.tuning.LoraConfig;
-import dev.resa.tuning.MergedModel;
 import dev.resa.tuning.LoraTrainer;
 import dev.resa.tuning.SaeTuning;
 import dev.resa.tuning.Splice;

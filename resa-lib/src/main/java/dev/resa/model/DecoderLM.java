@@ -8,7 +8,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.resa.core.Scalars;
-import java.util.List;
 
 /**
  * A Qwen2 / Llama decoder-only language model written directly on DJL NDArrays, top to bottom:
