@@ -4,12 +4,13 @@
 Usage: python3 lm_bench.py '<json config>'  ->  prints one JSON line with the measurements.
 """
 import json
-import math
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+from gqa import attend
 
 
 class Decoder(torch.nn.Module):
@@ -62,16 +63,7 @@ class Decoder(torch.nn.Module):
             k = L.k(a).view(b, t, k_, e).transpose(1, 2)
             v = L.v(a).view(b, t, k_, e).transpose(1, 2)
             q, k = self.rope(q, past), self.rope(k, past)
-            if cache is not None:
-                kc, vc = cache[li]
-                kc[:, :, past:s] = k
-                vc[:, :, past:s] = v
-                k, v = kc[:, :, :s], vc[:, :, :s]
-            qg = q.reshape(b, k_, h_ // k_, t, e)
-            scores = qg @ k.unsqueeze(2).transpose(-1, -2) / math.sqrt(e)  # [B, K, G, T, S]
-            if mask is not None:
-                scores = scores + mask
-            out = (scores.softmax(-1) @ v.unsqueeze(2)).reshape(b, h_, t, e).transpose(1, 2).reshape(b, t, h_ * e)
+            out = attend(q, k, v, None if cache is None else cache[li], past, mask)
             x = x + L.o(out)
             m = self.rms(x, L.ln2)
             x = x + L.down(F.silu(L.gate(m)) * L.up(m))

@@ -6,7 +6,6 @@ Usage: python3 scale_torch.py '<json>'  with keys dir, tokens_file, forward_toke
 Prints one JSON line with the timings, peak RSS and a few logits for a cross-check.
 """
 import json
-import math
 import mmap
 import os
 import resource
@@ -16,6 +15,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+from gqa import attend
 
 
 def load(folder):
@@ -71,16 +72,7 @@ class Qwen2:
             k = F.linear(a, w[p + "self_attn.k_proj.weight"], w[p + "self_attn.k_proj.bias"]).view(b, t, k_, e).transpose(1, 2)
             v = F.linear(a, w[p + "self_attn.v_proj.weight"], w[p + "self_attn.v_proj.bias"]).view(b, t, k_, e).transpose(1, 2)
             q, k = self.rope(q, pos), self.rope(k, pos)
-            if cache is not None:
-                kc, vc = cache[li]
-                kc[:, :, past:s] = k
-                vc[:, :, past:s] = v
-                k, v = kc[:, :, :s], vc[:, :, :s]
-            qg = q.reshape(b, k_, h_ // k_, t, e)
-            scores = qg @ k.unsqueeze(2).transpose(-1, -2) / math.sqrt(e)  # [B, K, G, T, S]
-            if mask is not None:
-                scores = scores + mask
-            out = (scores.softmax(-1) @ v.unsqueeze(2)).reshape(b, h_, t, e).transpose(1, 2).reshape(b, t, h_ * e)
+            out = attend(q, k, v, None if cache is None else cache[li], past, mask)
             x = x + F.linear(out, w[p + "self_attn.o_proj.weight"])
             m = self.rms(x, w[p + "post_attention_layernorm.weight"])
             x = x + F.linear(F.silu(F.linear(m, w[p + "mlp.gate_proj.weight"])) * F.linear(m, w[p + "mlp.up_proj.weight"]),

@@ -1,17 +1,17 @@
 package dev.resa.bench;
 
-import dev.resa.core.DataDir;
+import dev.resa.cli.DataDirOption;
 import dev.resa.eval.Answers;
 import dev.resa.eval.Benchmark;
 import dev.resa.eval.Equivalence;
 import dev.resa.eval.Grader;
 import dev.resa.eval.Problem;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -24,8 +24,7 @@ import picocli.CommandLine.Spec;
 public final class BenchEvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Offline data folder (default: RESA_DATA_DIR or ../shared/data).")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
 
   @Option(names = "--rounds", defaultValue = "5", description = "Timed passes over the pairs after one warm-up (default: ${DEFAULT-VALUE}).")
   int rounds;
@@ -33,7 +32,7 @@ public final class BenchEvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    List<Problem> math = Benchmark.MATH500.load(DataDir.require(dataDir));
+    List<Problem> math = Benchmark.MATH500.load(dataDir.require());
     int n = math.size();
     String[] preds = new String[2 * n], refs = new String[2 * n];
     Random rng = new Random(1);

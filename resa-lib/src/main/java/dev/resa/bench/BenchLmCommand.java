@@ -1,9 +1,7 @@
 package dev.resa.bench;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -59,7 +57,6 @@ public final class BenchLmCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TorchReference reference = noTorch ? null : TorchReference.require(TorchReference.DEFAULT_PYTHON); // fails fast, before timing
-    Djl.init();
     ai.djl.engine.Engine.getEngine("PyTorch"); // loads libtorch before the thread count is set
     JniUtils.setNumThreads(threads);
     System.setProperty("resa.progress.off", "true");

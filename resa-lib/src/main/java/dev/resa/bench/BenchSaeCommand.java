@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import dev.resa.core.Djl;
 import dev.resa.sae.SaeTrainer;
 import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparseCoderConfig;
@@ -34,7 +33,6 @@ public final class BenchSaeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TorchReference torch = noTorch ? null : TorchReference.require(python);
-    Djl.init();
     SparseCoderConfig shape = SparseCoderConfig.of(d, n, k);
     double flopsPerToken = shape.trainFlopsPerToken();
     double javaTps;

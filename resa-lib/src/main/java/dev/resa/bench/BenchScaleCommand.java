@@ -6,10 +6,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.resa.activations.ActivationCache;
 import dev.resa.activations.ActivationSource;
-import dev.resa.core.DataDir;
+import dev.resa.cli.DataDirOption;
 import dev.resa.core.Djl;
 import dev.resa.eval.Benchmark;
 import dev.resa.eval.EvalConfig;
@@ -31,13 +30,10 @@ import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tokenizer.Tokenizers;
 import dev.resa.tuning.LoraConfig;
-import dev.resa.tuning.MergedModel;
 import dev.resa.tuning.LoraTrainer;
 import dev.resa.tuning.SaeTuning;
 import dev.resa.tuning.Splice;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,6 +45,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -61,7 +58,6 @@ import picocli.CommandLine.Option;
 @Command(name = "scale", mixinStandardHelpOptions = true,
     description = "Every stage on a random-weight R1-Distill-Qwen-1.5B-shaped checkpoint: time, tokens/s, peak RSS; PyTorch ratios.")
 public final class BenchScaleCommand implements Callable<Integer> {
-  private static final Path PYTHON = Path.of("/usr/bin/python3");
   private static final String HOOK_LAYER_PREFIX = "layers.";
 
   @Option(names = "--fixture", description = "Folder of the random-weight checkpoint (written when missing; default: ~/.cache/resa/r1-distill-qwen-1.5b-random-L<layers>).")
@@ -98,8 +94,7 @@ public final class BenchScaleCommand implements Callable<Integer> {
   int evalTokens;
   @Option(names = "--max-rss-gb", defaultValue = "20", description = "Memory budget per stage; a stage estimated above it (or above what the machine has free) is refused before any work (default: ${DEFAULT-VALUE}).")
   double maxRssGb;
-  @Option(names = "--data-dir", description = "Data folder (tokenizers/qwen2, math500/); default: found next to the project.")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
   @Option(names = "--no-torch", description = "Skip the PyTorch reference.")
   boolean noTorch;
   @Option(names = "--fixture-only", description = "Write the random-weight checkpoint folder (--fixture, --layers) and stop.")
@@ -112,8 +107,7 @@ public final class BenchScaleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
-    Path data = DataDir.require(dataDir);
+    Path data = dataDir.require();
     ModelConfig c = R1DistillFixture.config(layers);
     if (hookLayer < 0 || hookLayer >= layers) throw new IllegalArgumentException("--hook-layer " + hookLayer + " is outside 0.." + (layers - 1));
     long budget = budget();
@@ -379,7 +373,10 @@ public final class BenchScaleCommand implements Callable<Integer> {
 
   /** Runs scale_torch.py on the same folder and ids; null (with a note) when python3-torch is missing. */
   private JsonObject runTorch(Path dir, int[] ids, Path work) throws IOException, InterruptedException {
-    if (!Files.isExecutable(PYTHON) || new ProcessBuilder(PYTHON.toString(), "-c", "import torch").start().waitFor() != 0) {
+    TorchReference torch;
+    try {
+      torch = TorchReference.require(TorchReference.DEFAULT_PYTHON);
+    } catch (IllegalStateException e) {
       System.out.println("(PyTorch reference skipped: /usr/bin/python3 with torch not found; apt-get install python3-torch)");
       return null;
     }
@@ -388,11 +385,6 @@ public final class BenchScaleCommand implements Callable<Integer> {
     if (free < need) {
       System.out.printf(Locale.ROOT, "(PyTorch reference skipped: it needs about %s and only %s is free now)%n", MemoryEstimate.gb(need), MemoryEstimate.gb(free));
       return null;
-    }
-    Path script = work.resolve("scale_torch.py");
-    try (InputStream in = BenchScaleCommand.class.getResourceAsStream("/bench/scale_torch.py")) {
-      if (in == null) throw new IOException("resource /bench/scale_torch.py missing from the classpath");
-      Files.write(script, in.readAllBytes());
     }
     Path tokensFile = work.resolve("tokens.txt");
     StringBuilder sb = new StringBuilder();
@@ -407,11 +399,9 @@ public final class BenchScaleCommand implements Callable<Integer> {
     c.addProperty("threads", Runtime.getRuntime().availableProcessors());
     System.out.println("running the PyTorch eager reference (its own process, after the Java model is freed) ...");
     long t0 = System.nanoTime();
-    Process p = new ProcessBuilder(PYTHON.toString(), script.toString(), c.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    if (p.waitFor() != 0) throw new IOException("PyTorch reference failed (exit " + p.exitValue() + ")");
+    JsonObject result = torch.run("scale_torch.py", List.of(c.toString()));
     System.out.printf(Locale.ROOT, "  done: PyTorch reference in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-    return JsonParser.parseString(out.substring(out.lastIndexOf('\n') + 1)).getAsJsonObject();
+    return result;
   }
 
   /** Resets the kernel's high-water mark of this process's RSS (VmHWM), so each stage reports its own peak. */

@@ -2,7 +2,6 @@ package dev.resa.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
@@ -40,7 +39,6 @@ public final class BenchTuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     ModelConfig c = ModelConfig.tinyQwen2(vocab, hidden, layers, heads, kvHeads, intermediate, seqLen);
     Random rng = new Random(1);
     List<int[]> warm = chunks(rng, batch), timed = chunks(rng, batch * steps);

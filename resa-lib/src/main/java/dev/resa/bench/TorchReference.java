@@ -23,6 +23,9 @@ public final class TorchReference {
   /** Debian's interpreter, the one python3-torch installs into. */
   public static final String DEFAULT_PYTHON = "/usr/bin/python3";
 
+  /** Modules the scripts share (grouped-query attention of the two decoder references). */
+  private static final List<String> MODULES = List.of("gqa.py");
+
   private final String python;
   private final String version;
 
@@ -65,15 +68,16 @@ public final class TorchReference {
 
   /**
    * Runs the bundled script {@code /bench/<script>} with {@code args} (its stderr goes to ours) and returns the JSON
-   * object on its last stdout line.
+   * object on its last stdout line. The script runs from a temporary folder that also holds the bundled
+   * {@link #MODULES} it may import.
    */
   public JsonObject run(String script, List<String> args) throws IOException, InterruptedException {
-    Path file = Files.createTempFile("resa-" + script.replace(".py", "") + "-", ".py");
+    Path dir = Files.createTempDirectory("resa-" + script.replace(".py", "") + "-");
+    List<Path> written = new ArrayList<>();
     try {
-      try (InputStream in = TorchReference.class.getResourceAsStream("/bench/" + script)) {
-        if (in == null) throw new IOException("resource /bench/" + script + " is missing from the classpath");
-        Files.write(file, in.readAllBytes());
-      }
+      for (String name : MODULES) written.add(bundled(name, dir));
+      Path file = bundled(script, dir);
+      written.add(file);
       List<String> cmd = new ArrayList<>(List.of(python, file.toString()));
       cmd.addAll(args);
       Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -91,8 +95,19 @@ public final class TorchReference {
         throw new IOException(script + ": last output line is not a JSON object: " + lastLine(out));
       }
     } finally {
-      Files.deleteIfExists(file);
+      for (Path f : written) Files.deleteIfExists(f);
+      Files.deleteIfExists(dir);
     }
+  }
+
+  /** Writes the bundled {@code /bench/<name>} into {@code dir}. */
+  private static Path bundled(String name, Path dir) throws IOException {
+    Path file = dir.resolve(name);
+    try (InputStream in = TorchReference.class.getResourceAsStream("/bench/" + name)) {
+      if (in == null) throw new IOException("resource /bench/" + name + " is missing from the classpath");
+      Files.write(file, in.readAllBytes());
+    }
+    return file;
   }
 
   private static String lastLine(String text) {

@@ -3,7 +3,6 @@ package dev.resa.cli;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.GsonBuilder;
-import dev.resa.core.DataDir;
 import dev.resa.core.Djl;
 import dev.resa.eval.Backend;
 import dev.resa.eval.Backends;
@@ -33,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -60,14 +60,7 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--samples", defaultValue = "1", description = "Completions per problem (default: ${DEFAULT-VALUE}, as in the paper).")
   int samples;
 
-  @Option(names = "--max-new-tokens", defaultValue = "32768", description = "Budget per completion (default: ${DEFAULT-VALUE}, the paper's).")
-  int maxNewTokens;
-
-  @Option(names = "--temperature", defaultValue = "0.6", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
-  double temperature;
-
-  @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus mass (default: ${DEFAULT-VALUE}).")
-  double topP;
+  @Mixin SamplingOptions sampling = new SamplingOptions(32768); // the paper's budget
 
   @Option(names = "--seed", defaultValue = "0", description = "Sampling and GPQA option-order seed (default: ${DEFAULT-VALUE}).")
   long seed;
@@ -82,19 +75,17 @@ public final class EvalCommand implements Callable<Integer> {
       description = "lighteval (spec §5, R1 chat), resa (R1 instruction), plain; auto = lighteval for HF folders, else plain.")
   String template;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Offline data folder (default: RESA_DATA_DIR or ../shared/data).")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: runs/eval/<model>).")
   Path out;
 
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  @Mixin DeviceOption device = new DeviceOption("cpu");
 
   @Override
   public Integer call() throws Exception {
     PrintWriter pw = spec.commandLine().getOut();
-    Path data = DataDir.require(dataDir);
+    Path data = dataDir.require();
     List<Benchmark> benches;
     try {
       benches = Benchmark.list(benchmarks);
@@ -104,13 +95,13 @@ public final class EvalCommand implements Callable<Integer> {
     boolean builtIn = model.equals("llama2c") || model.equals("tiny") || model.equals("oracle") || model.startsWith("constant:");
     boolean hfFolder = !builtIn && Files.isDirectory(Path.of(model));
     Prompts prompts = template.equals("auto") ? (hfFolder ? Prompts.LIGHTEVAL : Prompts.PLAIN) : Prompts.of(template);
-    EvalConfig cfg = EvalConfig.paper(maxNewTokens).withSamples(samples).withSampling(temperature, topP).withSeed(seed)
-        .withBatchSize(batchSize).withLimit(limit).withTemplate(prompts);
+    EvalConfig cfg = EvalConfig.paper(sampling.maxNewTokens).withSamples(samples).withSampling(sampling.temperature, sampling.topP)
+        .withSeed(seed).withBatchSize(batchSize).withLimit(limit).withTemplate(prompts);
     Path outDir = out != null ? out : Path.of("runs", "eval", model.replaceAll("[^A-Za-z0-9._-]+", "_"));
     List<Evaluator.Summary> summaries = new ArrayList<>();
     Map<Benchmark, List<Problem>> loaded = new LinkedHashMap<>();
     for (Benchmark b : benches) loaded.put(b, b.load(data, seed));
-    try (NDManager manager = Djl.newManager(Djl.parseDevice(device))) {
+    try (NDManager manager = Djl.newManager(device.device())) {
       Backend lm = model.equals("oracle") || model.startsWith("constant:") ? null : openModel(manager, data, hfFolder, loaded, prompts);
       for (Benchmark b : benches) {
         List<Problem> problems = loaded.get(b);

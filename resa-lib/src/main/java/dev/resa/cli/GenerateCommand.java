@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -38,25 +39,17 @@ public final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "", description = "Text to continue (default: empty, i.e. start from BOS).")
   String prompt;
 
-  @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
-  int maxNewTokens;
-
-  @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "0 = greedy; Resa evaluates at 0.6 (default: ${DEFAULT-VALUE}).")
-  double temperature;
-
-  @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.95", description = "Nucleus mass kept when sampling (default: ${DEFAULT-VALUE}).")
-  double topP;
+  @Mixin SamplingOptions sampling = new SamplingOptions(256);
 
   @Option(names = "--seed", paramLabel = "SEED", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  @Mixin DeviceOption device = new DeviceOption("cpu");
 
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    try (NDManager manager = Djl.newManager(Djl.parseDevice(device))) {
+    try (NDManager manager = Djl.newManager(device.device())) {
       DecoderLM model = source.load(manager);
       Tokenizer tok = openTokenizer(model.config().vocabSize());
       if (tok.vocabSize() > model.config().vocabSize()) {
@@ -65,10 +58,9 @@ public final class GenerateCommand implements Callable<Integer> {
       }
       int[] prompt = promptIds(tok);
       Set<Integer> stop = tok.eosId() >= 0 ? Set.of(tok.eosId()) : Set.of();
-      var sampling = new Generator.Sampling(maxNewTokens, temperature, topP, stop, seed);
       int skip = tok.bosId() >= 0 && prompt.length > 0 && prompt[0] == tok.bosId() ? 1 : 0;
       Stream stream = new Stream(tok, Arrays.copyOfRange(prompt, skip, prompt.length), out);
-      new Generator(model).generate(List.of(prompt), sampling, (row, token) -> {
+      new Generator(model).generate(List.of(prompt), sampling.generator(stop, seed), (row, token) -> {
         if (!stop.contains(token)) stream.add(token); // the stop token ends the text; it is not part of it
       });
       stream.finish();

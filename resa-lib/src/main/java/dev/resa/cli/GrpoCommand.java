@@ -1,18 +1,10 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
-import dev.resa.model.HfCheckpoint;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.eval.Problem;
 import dev.resa.tuning.Grpo;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -25,20 +17,11 @@ import picocli.CommandLine.Option;
     description = {"CoT-free RL baseline (Resa Table 3, Tina): GRPO with LoRA, reward = exact match of the final answer.",
         "--data is JSONL with a prompt and an answer field per line. Writes adapter/ and training.csv to --out."})
 public final class GrpoCommand implements Callable<Integer> {
-  @Option(names = "--base", required = true, description = "Base model folder.")
-  Path base;
+  @Mixin BaseModelOption base;
 
-  @Option(names = "--data", required = true, description = "JSONL file: one problem per line.")
-  Path data;
+  @Mixin ProblemDataOptions data;
 
-  @Option(names = "--prompt-field", defaultValue = "problem", description = "Field with the prompt (default: ${DEFAULT-VALUE}).")
-  String promptField;
-
-  @Option(names = "--answer-field", defaultValue = "answer", description = "Field with the gold answer (default: ${DEFAULT-VALUE}).")
-  String answerField;
-
-  @Option(names = "--out", required = true, description = "Output folder.")
-  Path out;
+  @Mixin OutputOption out;
 
   @Option(names = "--steps", defaultValue = "100", description = "Sampling rounds (default: ${DEFAULT-VALUE}).")
   int steps;
@@ -86,40 +69,18 @@ public final class GrpoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
-    List<Problem> problems = readProblems(data, promptField, answerField);
-    try (NDManager root = NDManager.newBaseManager(); DecoderLM model = HfCheckpoint.load(base, root)) {
-      Tokenizer tok = TuningInputs.tokenizer(base);
+    List<Problem> problems = data.problems();
+    try (NDManager root = NDManager.newBaseManager(); DecoderLM model = base.load(root)) {
+      Tokenizer tok = base.tokenizer();
       Grpo.Config cfg = Grpo.Config.defaults().withLora(lora.config(seed)).withGroups(prompts, group).withMaxNewTokens(maxNew)
           .withTemperature(temperature).withKlBeta(beta).withRounds(steps).withSeed(seed).withLr(lr);
-      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out, base.toString()));
+      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out.dir, base.toString()));
       try (Grpo grpo = new Grpo(model, tok, reward.function(), cfg)) {
         double[] reward = grpo.train(problems).log().table().doubleColumn("reward").asDoubleArray();
         System.out.printf(Locale.ROOT, "GRPO: mean reward first step %.3f, last step %.3f; adapter in %s%n", reward[0], reward[reward.length - 1],
-            out.resolve("adapter"));
+            out.dir.resolve("adapter"));
       }
     }
     return 0;
-  }
-
-  static List<Problem> readProblems(Path file, String promptField, String answerField) throws IOException {
-    if (!Files.isRegularFile(file)) throw new IOException("data file not found: " + file);
-    List<Problem> out = new ArrayList<>();
-    List<String> lines = Files.readAllLines(file);
-    for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).isBlank()) continue;
-      JsonObject o;
-      try {
-        o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
-      } catch (RuntimeException e) {
-        throw new IOException(file + ":" + (i + 1) + ": not a JSON object: " + e.getMessage(), e);
-      }
-      for (String f : List.of(promptField, answerField)) {
-        if (!o.has(f) || o.get(f).isJsonNull()) throw new IOException(file + ":" + (i + 1) + ": missing field '" + f + "'");
-      }
-      out.add(new Problem("line " + (i + 1), o.get(promptField).getAsString(), List.of(o.get(answerField).getAsString()), List.of(), null));
-    }
-    if (out.isEmpty()) throw new IOException(file + ": no problems");
-    return out;
   }
 }

@@ -31,8 +31,9 @@ public final class Main implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** The command tree; every subcommand is registered here, grouped by pipeline stage. */
+  /** The command tree; every subcommand is registered here, grouped by pipeline stage. DJL is set up first. */
   public static CommandLine commandLine() {
+    Djl.init();
     CommandLine cl = new CommandLine(new Main());
     // model
     cl.addSubcommand(new GenerateCommand());
@@ -61,7 +62,6 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    Djl.init();
     int code = commandLine().execute(args);
     System.exit(code);
   }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.resa.activations.ActivationSource;
 import dev.resa.activations.TriggerTemplate;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.sae.ReasoningFeatures;
 import dev.resa.sae.SaeMetrics;
@@ -45,7 +44,6 @@ public final class SaeMetricsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     List<String> texts = io.triggerTexts();
     try (NDManager manager = NDManager.newBaseManager(); DecoderLM model = io.loadModel(manager)) {
       Tokenizer tok = io.loadTokenizer(model.config().vocabSize());

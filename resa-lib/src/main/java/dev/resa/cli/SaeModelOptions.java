@@ -1,7 +1,6 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.resa.core.DataDir;
 import dev.resa.model.DecoderLM;
 import dev.resa.activations.Packing;
 import dev.resa.activations.TriggerData;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Model, tokenizer and data options shared by {@code train-sae} and {@code sae-metrics}. */
@@ -33,8 +33,7 @@ final class SaeModelOptions {
   @Option(names = "--ctx-len", defaultValue = "2048", description = "Tokens per packed chunk (sparsify/Resa: ${DEFAULT-VALUE}).")
   int ctxLen;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Offline data folder (default: resa.dataDir, RESA_DATA_DIR or ../shared/data).")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
 
   DecoderLM loadModel(NDManager manager) throws IOException {
     return source.load(manager);
@@ -70,6 +69,6 @@ final class SaeModelOptions {
 
   Path resolveData(Path p) {
     if (p.isAbsolute() || Files.exists(p)) return p;
-    return DataDir.require(dataDir).resolve(p);
+    return dataDir.require().resolve(p);
   }
 }

@@ -1,12 +1,9 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
-import dev.resa.model.HfCheckpoint;
 import dev.resa.tokenizer.Tokenizer;
 import dev.resa.tuning.Sft;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -19,13 +16,11 @@ import picocli.CommandLine.Option;
     description = {"SFT baseline (Resa Table 3): LoRA trained with next-token cross-entropy on packed text.",
         "CoT-free vs CoT SFT is the data: answers only, or reasoning traces. Writes adapter/ and training.csv to --out."})
 public final class SftCommand implements Callable<Integer> {
-  @Option(names = "--base", required = true, description = "Base model folder.")
-  Path base;
+  @Mixin BaseModelOption base;
 
   @Mixin TextDataOptions text;
 
-  @Option(names = "--out", required = true, description = "Output folder.")
-  Path out;
+  @Mixin OutputOption out;
 
   @Option(names = "--epochs", defaultValue = "3", description = "Epochs (default: ${DEFAULT-VALUE}, Resa's SFT recipe).")
   int epochs;
@@ -42,15 +37,14 @@ public final class SftCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
-    try (NDManager root = NDManager.newBaseManager(); DecoderLM model = HfCheckpoint.load(base, root)) {
-      Tokenizer tok = TuningInputs.tokenizer(base);
+    try (NDManager root = NDManager.newBaseManager(); DecoderLM model = base.load(root)) {
+      Tokenizer tok = base.tokenizer();
       List<int[]> chunks = text.chunks(tok);
       Sft.Config cfg = Sft.Config.resa().withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch);
-      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out, base.toString()));
+      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out.dir, base.toString()));
       try (Sft sft = new Sft(model, cfg)) {
         double loss = sft.train(chunks).lastLoss();
-        System.out.printf(Locale.ROOT, "SFT done: %d chunks, last loss %.4f; adapter in %s%n", chunks.size(), loss, out.resolve("adapter"));
+        System.out.printf(Locale.ROOT, "SFT done: %d chunks, last loss %.4f; adapter in %s%n", chunks.size(), loss, out.dir.resolve("adapter"));
       }
     }
     return 0;

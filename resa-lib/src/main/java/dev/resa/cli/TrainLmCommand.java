@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./resa train-lm}: trains a small Qwen2-architecture model from scratch on a text or JSONL file. */
@@ -78,14 +79,12 @@ public final class TrainLmCommand implements Callable<Integer> {
   @Option(names = "--checkpoint-every", defaultValue = "200", description = "Steps between resumable checkpoints (default: ${DEFAULT-VALUE}).")
   int checkpointEvery;
 
-  @Option(names = "--out", required = true, description = "Output folder.")
-  Path out;
+  @Mixin OutputOption out;
 
   @Option(names = "--resume", description = "Continue from --out/" + LmTrainer.STATE_FILE + " (same data and options).")
   boolean resume;
 
-  @Option(names = "--device", defaultValue = "auto", description = "cpu, cuda, cuda:N or auto (default: ${DEFAULT-VALUE}).")
-  String device;
+  @Mixin DeviceOption device = new DeviceOption("auto");
 
   @Override
   public Integer call() throws IOException {
@@ -99,28 +98,28 @@ public final class TrainLmCommand implements Callable<Integer> {
     ModelConfig config = ModelConfig.tinyQwen2(tok.vocabSize(), hidden, layers, heads, kvHeads, intermediate, seqLen)
         .withTokens(tok.bosId(), tok.eosId());
     LmTrainer.Config tc = LmTrainer.Config.defaults().withSteps(steps).withBatch(batch).withLr(lr, warmup).withSeed(seed)
-        .withCheckpoints(out, checkpointEvery);
-    Device dev = Djl.parseDevice(device);
+        .withCheckpoints(out.dir, checkpointEvery);
+    Device dev = device.device();
     try (NDManager manager = Djl.newManager(dev);
          DecoderLM model = new DecoderLM(config, Weights.random(config, manager.newSubManager(), seed, DataType.FLOAT32))) {
       System.err.printf(Locale.ROOT, "train-lm: %,d parameters on %s%n", model.weights().parameterCount(), dev);
       try (LmTrainer trainer = new LmTrainer(model, tc, chunks)) {
         if (resume) {
-          trainer.resume(out.resolve(LmTrainer.STATE_FILE));
+          trainer.resume(out.dir.resolve(LmTrainer.STATE_FILE));
           System.err.printf("train-lm: resumed at step %d%n", trainer.step());
         }
         TrainLog log = trainer.train();
-        HfCheckpoint.save(model, out);
-        log.save(out.resolve("train_log.csv"));
+        HfCheckpoint.save(model, out.dir);
+        log.save(out.dir.resolve("train_log.csv"));
         double[] losses = log.losses();
-        System.out.printf(Locale.ROOT, "trained %d steps: loss %.4f -> %.4f; wrote %s%n", trainer.step(), losses[0], losses[losses.length - 1], out.toAbsolutePath());
+        System.out.printf(Locale.ROOT, "trained %d steps: loss %.4f -> %.4f; wrote %s%n", trainer.step(), losses[0], losses[losses.length - 1], out.dir.toAbsolutePath());
       }
     }
     return 0;
   }
 
   private Tokenizer loadTokenizer(List<String> docs) throws IOException {
-    Path saved = out.resolve(CHAR_TOKENIZER_FILE);
+    Path saved = out.dir.resolve(CHAR_TOKENIZER_FILE);
     if (tokenizer.equals("char")) {
       if (resume && Files.isRegularFile(saved)) return CharTokenizer.load(saved);
       TreeSet<Integer> cps = new TreeSet<>();

@@ -2,7 +2,6 @@ package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
 import dev.resa.activations.ActivationSource;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
 import dev.resa.sae.SaeTrainer;
 import dev.resa.sae.SparseCoder;
@@ -69,8 +68,7 @@ public final class TrainSaeCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "SAE init seed (Resa: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--out", required = true, description = "Output folder.")
-  Path out;
+  @Mixin OutputOption out;
 
   @Option(names = "--checkpoint-every", defaultValue = "0", description = "Steps between trainer checkpoints in --out (0 = none; default: ${DEFAULT-VALUE}).")
   int checkpointEvery;
@@ -80,7 +78,6 @@ public final class TrainSaeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     List<String> texts = io.triggerTexts();
     try (NDManager manager = NDManager.newBaseManager(); DecoderLM model = io.loadModel(manager)) {
       Tokenizer tok = io.loadTokenizer(model.config().vocabSize());
@@ -94,17 +91,17 @@ public final class TrainSaeCommand implements Callable<Integer> {
       System.err.printf("train-sae: %d examples -> %d chunks x %d tokens; hooks %s; n=%d k=%d; %s%n", texts.size(), chunks.size(), io.ctxLen, hooks,
           latents, k, mode);
       SaeTrainer.Config cfg = SaeTrainer.Config.resa().withOptimizer(optimizer).withLr(lr).withAuxk(auxkAlpha).withDeadThreshold(deadThreshold)
-          .withCheckpoints(out, checkpointEvery);
+          .withCheckpoints(out.dir, checkpointEvery);
       try (SaeTrainer trainer = new SaeTrainer(cfg, saes)) {
         if (resume) {
-          trainer.resume(out);
+          trainer.resume(out.dir);
           System.err.printf("train-sae: resumed at step %d%n", trainer.steps());
         }
         long epoch = (chunks.size() + batchSeqs - 1) / batchSeqs;
         Table h = trainer.fit(src.batches(chunks, batchSeqs, manager), steps > 0 ? Math.min(steps, epoch) : epoch);
-        trainer.save(out);
-        Files.createDirectories(out);
-        h.write().csv(out.resolve("training.csv").toFile());
+        trainer.save(out.dir);
+        Files.createDirectories(out.dir);
+        h.write().csv(out.dir.resolve("training.csv").toFile());
         int rows = h.rowCount();
         System.out.println(h.last(Math.min(rows, hooks.size())).print());
         System.out.println("saved the averaged SAEs to " + out + " (history: training.csv)");

@@ -1,9 +1,7 @@
 package dev.resa.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.resa.core.Djl;
 import dev.resa.model.DecoderLM;
-import dev.resa.model.HfCheckpoint;
 import dev.resa.sae.SparseCoder;
 import dev.resa.sae.SparsifyFormat;
 import dev.resa.tokenizer.Tokenizer;
@@ -24,8 +22,7 @@ import picocli.CommandLine.Option;
         "The adapter is trained so the spliced model matches the original (KL). Writes PEFT checkpoints, adapter/,",
         "training.csv and merged/ to --out."})
 public final class TuneCommand implements Callable<Integer> {
-  @Option(names = "--base", required = true, description = "Base model folder (config.json + safetensors + tokenizer).")
-  Path base;
+  @Mixin BaseModelOption base;
 
   @Option(names = "--sae", required = true, description = "SAE folder (sparsify layout: cfg.json + sae.safetensors).")
   Path sae;
@@ -35,8 +32,7 @@ public final class TuneCommand implements Callable<Integer> {
 
   @Mixin TextDataOptions text; // the elicitation data
 
-  @Option(names = "--out", required = true, description = "Output folder.")
-  Path out;
+  @Mixin OutputOption out;
 
   @Option(names = "--epochs", defaultValue = "2", description = "Epochs (default: ${DEFAULT-VALUE}, Resa).")
   int epochs;
@@ -62,25 +58,24 @@ public final class TuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Djl.init();
     try (NDManager root = NDManager.newBaseManager();
-         DecoderLM model = HfCheckpoint.load(base, root);
+         DecoderLM model = base.load(root);
          SparseCoder coder = SparsifyFormat.read(sae, root)) {
-      Tokenizer tok = TuningInputs.tokenizer(base);
+      Tokenizer tok = base.tokenizer();
       List<int[]> chunks = text.chunks(tok);
       SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora.config(42)).withLr(lr).withEpochs(epochs).withBatchSize(batch)
           .withSchedule(schedule, 0)
           .withPrefixShortcut(!naive);
-      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out, base.toString()));
+      cfg = cfg.withTrain(checkpoints.apply(cfg.train(), out.dir, base.toString()));
       try (SaeTuning tuning = new SaeTuning(model, Splice.of(coder), cfg)) {
         System.out.printf("Stage II: %d chunks of %d tokens, layer %d, LoRA %d params on %d modules%n", chunks.size(), text.seqLen,
             layer, tuning.adapter().parameterCount(), tuning.adapter().modules().size());
         LoraTrainer.Result r = tuning.train(chunks);
         System.out.printf(Locale.ROOT, "KL first step %.5f, last step %.5f; adapter in %s%n", r.firstLoss(), r.lastLoss(), r.adapterDir());
         if (!noMerge) {
-          Path merged = out.resolve("merged");
+          Path merged = out.dir.resolve("merged");
           tuning.saveMerged(merged);
-          TuningInputs.copyTokenizer(base, merged);
+          base.copyTokenizer(merged);
           System.out.println("merged model (adapter folded in, SAE dropped) in " + merged);
         }
       }

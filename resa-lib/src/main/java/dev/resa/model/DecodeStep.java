@@ -11,7 +11,7 @@ import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * One token per row through {@link DecoderLM} against a {@link KvCache}: the same arithmetic as
- * {@code model.forward(tokens, cache, positions, lastPositionOnly)}, in about half the tensor operations.
+ * {@code model.forward(tokens, new Options().decode(cache).positions(positions))}, in about half the tensor operations.
  *
  * <p>At decode time a small model is bound by the cost of each operation, not by arithmetic (a 3.5 M-parameter model
  * does ~7 MFLOP per token, a few microseconds of work, while one op costs microseconds of dispatch), so the step is

@@ -8,7 +8,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.resa.core.Scalars;
-import java.util.List;
 
 /**
  * A Qwen2 / Llama decoder-only language model written directly on DJL NDArrays, top to bottom:
@@ -156,21 +155,19 @@ public final class DecoderLM implements AutoCloseable {
       return this;
     }
 
-    /** Decode incrementally against {@code cache} (keys/values of earlier tokens). */
-    public Options cache(KvCache c) {
+    /**
+     * Decode incrementally against {@code cache} (keys/values of earlier tokens), computing logits for the last
+     * position only ([B, 1, V]): the next token is all a decoding step needs.
+     */
+    public Options decode(KvCache c) {
       this.cache = c;
+      this.lastOnly = true;
       return this;
     }
 
     /** Position ids [B, T] (int64) when rows are left-padded; default is 0..T-1 after the cache. */
     public Options positions(NDArray p) {
       this.positions = p;
-      return this;
-    }
-
-    /** Compute logits for the last position only ([B, 1, V]), as decoding needs. */
-    public Options lastPositionOnly() {
-      this.lastOnly = true;
       return this;
     }
 

@@ -113,7 +113,7 @@ public final class Generator {
           try (NDManager scope = model.stepScope()) {
             NDArray tok = scope.create(tokens, new Shape(b, longest));
             NDArray pos = scope.create(positions, new Shape(b, longest));
-            next = pick(model.forward(tok, new DecoderLM.Options().cache(cache).positions(pos).lastPositionOnly()).logits(), rows, s, rngs);
+            next = pick(model.forward(tok, new DecoderLM.Options().decode(cache).positions(pos)).logits(), rows, s, rngs);
           }
         } else if (fast != null) {
           try (NDManager scope = model.manager().newSubManager()) {
@@ -125,7 +125,7 @@ public final class Generator {
           try (NDManager scope = model.stepScope()) {
             NDArray tok = scope.create(feed, new Shape(n, 1));
             NDArray pos = scope.create(nextPos, new Shape(n, 1));
-            next = pick(model.forward(tok, new DecoderLM.Options().cache(cache).positions(pos).lastPositionOnly()).logits(), rows, s, rngs);
+            next = pick(model.forward(tok, new DecoderLM.Options().decode(cache).positions(pos)).logits(), rows, s, rngs);
           }
         }
         int[] survivors = new int[n];

@@ -2,6 +2,7 @@ package dev.resa.sae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.resa.train.Optimizer;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ import java.util.Map;
  *
  * {@link #averaged} gives the x iterate, which is what Resa saves (sparsify's {@code optimizer.eval()}).
  */
-public final class ScheduleFreeSignSgd implements AutoCloseable {
+public final class ScheduleFreeSignSgd extends Optimizer<ScheduleFreeSignSgd.Config> {
   /**
    * @param lr step size (sparsify auto: 5e-3 / sqrt(n / 2^14), 2.5e-3 for n = 65536).
    * @param momentum m, the interpolation between x and z (sparsify: 0.95).
@@ -40,24 +41,12 @@ public final class ScheduleFreeSignSgd implements AutoCloseable {
     }
   }
 
-  private final Config config;
-  private final NDManager state;
   private final Map<NDArray, NDArray> z = new IdentityHashMap<>();
-  private long steps;
   private double lrMax = -1;
   private double weightSum;
 
   public ScheduleFreeSignSgd(Config config, NDManager parent) {
-    this.config = config;
-    this.state = parent.newSubManager();
-  }
-
-  public Config config() {
-    return config;
-  }
-
-  public long steps() {
-    return steps;
+    super(config, parent);
   }
 
   /**
@@ -132,10 +121,5 @@ public final class ScheduleFreeSignSgd implements AutoCloseable {
     steps = (long) scalars[0];
     lrMax = scalars[1];
     weightSum = scalars[2];
-  }
-
-  @Override
-  public void close() {
-    state.close();
   }
 }

@@ -93,7 +93,7 @@ public final class CharTokenizer implements Tokenizer {
   public OptionalInt tokenId(String token) {
     Integer id = specialIds.get(token);
     if (id == null && token.codePointCount(0, token.length()) == 1) id = charIds.get(token.codePointAt(0));
-    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    return Tokenizers.found(id);
   }
 
   private int special(String s) {

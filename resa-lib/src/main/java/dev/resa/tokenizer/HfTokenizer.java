@@ -117,8 +117,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
   @Override
   public OptionalInt tokenId(String token) {
-    Integer id = ids.get(token);
-    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    return Tokenizers.found(ids.get(token));
   }
 
   @Override

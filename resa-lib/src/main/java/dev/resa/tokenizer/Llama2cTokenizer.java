@@ -113,8 +113,7 @@ public final class Llama2cTokenizer implements Tokenizer {
 
   @Override
   public OptionalInt tokenId(String token) {
-    Integer id = ids.get(token);
-    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    return Tokenizers.found(ids.get(token));
   }
 
   @Override

@@ -5,6 +5,7 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 
 /** Opens any tokenizer file this project understands, chosen by what the path holds. */
 public final class Tokenizers {
@@ -50,5 +51,10 @@ public final class Tokenizers {
       return isChar ? CharTokenizer.load(path) : HfTokenizer.open(path);
     }
     throw new IOException(path + ": unknown tokenizer format (expected *.bin, tokenizer.json, a char tokenizer .json or a folder)");
+  }
+
+  /** A token-table lookup as {@link Tokenizer#tokenId} returns it: empty where the table had no entry (null). */
+  static OptionalInt found(Integer id) {
+    return id == null ? OptionalInt.empty() : OptionalInt.of(id);
   }
 }

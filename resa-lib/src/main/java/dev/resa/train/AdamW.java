@@ -11,7 +11,7 @@ import java.util.Map;
  * AdamW exactly as {@code torch.optim.AdamW}: decoupled weight decay, bias-corrected moments, eps outside the
  * square root. State lives in its own manager; call {@link #step} after the gradient collector is closed.
  */
-public final class AdamW implements AutoCloseable {
+public final class AdamW extends Optimizer<AdamW.Config> {
   /**
    * @param lr learning rate (overridable per step for schedules).
    * @param beta1 first-moment decay (torch default 0.9).
@@ -25,22 +25,10 @@ public final class AdamW implements AutoCloseable {
     }
   }
 
-  private final Config config;
-  private final NDManager state;
   private final Map<NDArray, NDArray[]> moments = new IdentityHashMap<>();
-  private long steps;
 
   public AdamW(Config config, NDManager parent) {
-    this.config = config;
-    this.state = parent.newSubManager();
-  }
-
-  public Config config() {
-    return config;
-  }
-
-  public long steps() {
-    return steps;
+    super(config, parent);
   }
 
   /** One update of every parameter at the configured learning rate. */
@@ -106,10 +94,5 @@ public final class AdamW implements AutoCloseable {
     List<NDArray> mine = stateFor(params);
     for (int i = 0; i < mine.size(); i++) mine.get(i).set(savedMoments.get(i).toFloatArray());
     steps = savedSteps;
-  }
-
-  @Override
-  public void close() {
-    state.close();
   }
 }

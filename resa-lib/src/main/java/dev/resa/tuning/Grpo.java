@@ -86,10 +86,6 @@ public final class Grpo implements AutoCloseable {
       return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, v, innerSteps, rounds, seed, train);
     }
 
-    public Config withInnerSteps(int v) {
-      return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, klBeta, v, rounds, seed, train);
-    }
-
     public Config withRounds(int v) {
       return new Config(lora, groupSize, promptsPerStep, maxNewTokens, temperature, clipEps, klBeta, innerSteps, v, seed, train);
     }

@@ -84,17 +84,9 @@ public final class LoraTrainer {
       return new Config(lr, schedule, warmupRatio, minLrRatio, v, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
     }
 
-    public Config withClipNorm(double v) {
-      return new Config(lr, schedule, warmupRatio, minLrRatio, weightDecay, v, saveEvery, outDir, baseModelName, resume, seed);
-    }
-
     /** Writes checkpoints every {@code every} steps (0 = none), the adapter and the log into {@code dir}. */
     public Config withOutput(Path dir, int every, String baseName) {
       return new Config(lr, schedule, warmupRatio, minLrRatio, weightDecay, clipNorm, every, dir, baseName, resume, seed);
-    }
-
-    public Config withSaveEvery(int every) {
-      return new Config(lr, schedule, warmupRatio, minLrRatio, weightDecay, clipNorm, every, outDir, baseModelName, resume, seed);
     }
 
     public Config withResume(boolean v) {

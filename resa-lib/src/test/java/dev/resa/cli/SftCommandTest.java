@@ -17,8 +17,7 @@ class SftCommandTest {
     System.setProperty("resa.progress.off", "true");
     Path data = SumsCorpus.write(dir.resolve("corpus.jsonl"), 120);
     Path base = dir.resolve("base");
-    assertEquals(0, Main.commandLine().execute("train-lm", "--steps", "2", "--data", data.toString(), "--hidden", "32", "--layers", "2",
-        "--heads", "4", "--kv-heads", "2", "--intermediate", "64", "--seq-len", "32", "--batch", "4", "--device", "cpu", "--out", base.toString()));
+    assertEquals(0, SumsCorpus.trainTinyLm(data, base, "--steps", "2"));
 
     Path out = dir.resolve("sft");
     assertEquals(0, Main.commandLine().execute("sft", "--base", base.toString(), "--data", data.toString(), "--field", "text",

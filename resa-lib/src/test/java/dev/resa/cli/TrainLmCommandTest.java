@@ -10,8 +10,6 @@ import dev.resa.train.LmTrainer;
 import dev.resa.train.TrainLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,11 +19,7 @@ class TrainLmCommandTest {
     System.setProperty("resa.progress.off", "true");
     Path data = SumsCorpus.write(dir.resolve("corpus.jsonl"), 200);
     Path out = dir.resolve("model");
-    String[] common = {"--data", data.toString(), "--hidden", "32", "--layers", "2", "--heads", "4", "--kv-heads", "2",
-        "--intermediate", "64", "--seq-len", "32", "--batch", "4", "--warmup", "2", "--device", "cpu", "--out", out.toString()};
-    List<String> first = new ArrayList<>(List.of("train-lm", "--steps", "4"));
-    first.addAll(List.of(common));
-    assertEquals(0, Main.commandLine().execute(first.toArray(String[]::new)));
+    assertEquals(0, SumsCorpus.trainTinyLm(data, out, "--warmup", "2", "--steps", "4"));
 
     ModelConfig c = ModelConfig.readHf(out.resolve("config.json"));
     assertEquals(32, c.hiddenSize());
@@ -40,9 +34,7 @@ class TrainLmCommandTest {
     assertTrue(Files.isRegularFile(out.resolve(LmTrainer.STATE_FILE)));
     assertEquals(4, TrainLog.load(out.resolve("train_log.csv")).rows());
 
-    List<String> more = new ArrayList<>(List.of("train-lm", "--steps", "6", "--resume"));
-    more.addAll(List.of(common));
-    assertEquals(0, Main.commandLine().execute(more.toArray(String[]::new)));
+    assertEquals(0, SumsCorpus.trainTinyLm(data, out, "--warmup", "2", "--steps", "6", "--resume"));
     TrainLog log = TrainLog.load(out.resolve("train_log.csv"));
     assertEquals(6, log.rows());
     assertEquals(6, log.table().intColumn("step").getInt(5));

@@ -4,41 +4,54 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class AnswersTest {
-  @Test
-  void theLastBoxedAnswerWinsAndNestedBracesAreKept() {
-    assertEquals(Optional.of("\\frac{1}{\\sqrt{2}}"), Answers.extract("first \\boxed{3}, then \\boxed{\\frac{1}{\\sqrt{2}}}."));
-    assertEquals(Optional.of("7"), Answers.extract("so $\\fbox{7}$"));
-    assertEquals(Optional.of("5"), Answers.extract("the answer is $\\boxed 5$."));
-    assertEquals(Optional.of("\\{1, 2\\}"), Answers.extract("\\boxed{\\{1, 2\\}}"));
-    assertEquals(Optional.of("3"), Answers.extract("\\boxed{3} and an unclosed \\boxed{4"), "an unclosed box falls back to the previous one");
+  @ParameterizedTest(name = "{1} -> {0}")
+  @MethodSource
+  void extractsTheAnswerAsMathVerifyDoes(Optional<String> expected, String completion) {
+    assertEquals(expected, Answers.extract(completion));
   }
 
-  @Test
-  void withoutABoxTheFallbacksApplyInOrder() {
-    assertEquals(Optional.of("12"), Answers.extract("<think>hmm 5</think><answer>12</answer>"));
-    assertEquals(Optional.of("\\frac{3}{4}"), Answers.extract("Therefore, the final answer is: $\\frac{3}{4}$. I hope it is correct"));
-    assertEquals(Optional.of("x = 2"), Answers.extract("Work...\nAnswer: x = 2\n"));
-    assertEquals(Optional.of("1,234"), Answers.extract("we get 17 apples and then 1,234 pears"));
-    assertEquals(Optional.empty(), Answers.extract("no idea"));
+  static Stream<Arguments> extractsTheAnswerAsMathVerifyDoes() {
+    return Stream.of(
+        // the last boxed answer wins and nested braces are kept; an unclosed box falls back to the previous one
+        answer("\\frac{1}{\\sqrt{2}}", "first \\boxed{3}, then \\boxed{\\frac{1}{\\sqrt{2}}}."),
+        answer("7", "so $\\fbox{7}$"),
+        answer("5", "the answer is $\\boxed 5$."),
+        answer("\\{1, 2\\}", "\\boxed{\\{1, 2\\}}"),
+        answer("3", "\\boxed{3} and an unclosed \\boxed{4"),
+        // without a box the fallbacks apply in order
+        answer("12", "<think>hmm 5</think><answer>12</answer>"),
+        answer("\\frac{3}{4}", "Therefore, the final answer is: $\\frac{3}{4}$. I hope it is correct"),
+        answer("x = 2", "Work...\nAnswer: x = 2\n"),
+        answer("1,234", "we get 17 apples and then 1,234 pears"),
+        noAnswer("no idea"),
+        // math-verify's order: nearby boxes, phrases, spans, numbers
+        answer("-2, 1", "The integers are \\boxed{-2} \\quad\\text{and}\\quad \\boxed{1}."),
+        answer("2", "I first wrote \\boxed{1}. Checking the parity again, it is \\boxed{2}."),
+        answer("34", "Final Answer: The largest $n$ is 34."),
+        answer("9", "Answer $$ \n 9 \n $$"),
+        noAnswer("Answer $ \n 9 \n $"), // an inline span over lines is malformed
+        answer("\\frac15", "so it is $\\frac15$"),
+        answer("120", "The volume is $5 \\times 6 \\times 4 = 120$."), // a computation gives its result
+        answer("x = -6", "hence $x = -6$."), // an assignment stays whole
+        answer("12", "with $d = \\frac{90}{n}$ there are 12 sequences. I hope it is correct."),
+        answer("2.74", "Soucis : 2,74 $ a.."), // a decimal comma
+        answer("\\frac{10}{9}", "\\frac{10}{9}"), // a bare expression is the answer
+        noAnswer("AZYUK2A"));
   }
 
-  @Test
-  void mathVerifyOrderNearbyBoxesPhrasesSpansAndNumbers() {
-    assertEquals(Optional.of("-2, 1"), Answers.extract("The integers are \\boxed{-2} \\quad\\text{and}\\quad \\boxed{1}."));
-    assertEquals(Optional.of("2"), Answers.extract("I first wrote \\boxed{1}. Checking the parity again, it is \\boxed{2}."));
-    assertEquals(Optional.of("34"), Answers.extract("Final Answer: The largest $n$ is 34."));
-    assertEquals(Optional.of("9"), Answers.extract("Answer $$ \n 9 \n $$"));
-    assertEquals(Optional.empty(), Answers.extract("Answer $ \n 9 \n $"), "an inline span over lines is malformed");
-    assertEquals(Optional.of("\\frac15"), Answers.extract("so it is $\\frac15$"));
-    assertEquals(Optional.of("120"), Answers.extract("The volume is $5 \\times 6 \\times 4 = 120$."), "a computation gives its result");
-    assertEquals(Optional.of("x = -6"), Answers.extract("hence $x = -6$."), "an assignment stays whole");
-    assertEquals(Optional.of("12"), Answers.extract("with $d = \\frac{90}{n}$ there are 12 sequences. I hope it is correct."));
-    assertEquals(Optional.of("2.74"), Answers.extract("Soucis : 2,74 $ a.."), "a decimal comma");
-    assertEquals(Optional.of("\\frac{10}{9}"), Answers.extract("\\frac{10}{9}"), "a bare expression is the answer");
-    assertEquals(Optional.empty(), Answers.extract("AZYUK2A"));
+  private static Arguments answer(String expected, String completion) {
+    return Arguments.of(Optional.of(expected), completion);
+  }
+
+  private static Arguments noAnswer(String completion) {
+    return Arguments.of(Optional.empty(), completion);
   }
 
   @Test

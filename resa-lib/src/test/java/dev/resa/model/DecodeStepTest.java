@@ -87,7 +87,7 @@ class DecodeStepTest {
          DecodeStep step = new DecodeStep(model, longest + steps)) {
       cache.setLeftPadding(pads);
       try (NDManager scope = model.stepScope()) {
-        model.forward(TestModels.tokens(scope, tok), new DecoderLM.Options().cache(cache).positions(TestModels.tokens(scope, pos)).lastPositionOnly());
+        model.forward(TestModels.tokens(scope, tok), new DecoderLM.Options().decode(cache).positions(TestModels.tokens(scope, pos)));
       }
       for (int s = 0; s < steps; s++) {
         if (s == 2) rows = keep(cache, rows, new int[] {0, 2}); // prompt 1 leaves

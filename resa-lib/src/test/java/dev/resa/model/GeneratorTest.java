@@ -67,7 +67,7 @@ class GeneratorTest {
     try (KvCache cache = new KvCache(c, m, 1, 32, DataType.FLOAT64)) {
       long[] feed = Arrays.stream(prompt).asLongStream().toArray();
       for (int s = 0; s < steps; s++) {
-        double[] cached = model.forward(TestModels.tokens(m, new long[][] {feed}), new DecoderLM.Options().cache(cache).lastPositionOnly())
+        double[] cached = model.forward(TestModels.tokens(m, new long[][] {feed}), new DecoderLM.Options().decode(cache))
             .logits().toDoubleArray(); // [1, 1, V]
         long[] row = seq.stream().mapToLong(Long::longValue).toArray();
         double[] full = model.logits(TestModels.tokens(m, new long[][] {row})).toDoubleArray();

@@ -2,7 +2,6 @@ package dev.resa.tuning;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -140,16 +139,25 @@ class LoraTest {
     }
   }
 
+  /** Logits of the same tokens without and with an adapter. */
+  private record Logits(float[] base, float[] adapted) {}
+
+  /** Logits of {@code tok} before and after {@code lora}, its B randomised from {@code seed}, is attached to {@code m}. */
+  private static Logits baseThenAdapted(DecoderLM m, Lora lora, long seed, NDArray tok) {
+    randomiseB(lora, seed, 0.05);
+    float[] base = m.logits(tok).toFloatArray();
+    lora.attachTo(m);
+    return new Logits(base, m.logits(tok).toFloatArray());
+  }
+
   /** Merged weights reproduce base + adapter; unmerging restores the base. */
   @Test
   void mergedLogitsEqualAdapterLogits() {
     try (DecoderLM m = model(root, TINY, 3, DataType.FLOAT32);
          Lora lora = Lora.create(LoraConfig.resa(), TINY, root, DataType.FLOAT32)) {
-      randomiseB(lora, 1, 0.05);
       NDArray tok = tokens(root, 2, 10, 32, 5);
-      float[] base = m.logits(tok).toFloatArray();
-      lora.attachTo(m);
-      float[] adapted = m.logits(tok).toFloatArray();
+      Logits logits = baseThenAdapted(m, lora, 1, tok);
+      float[] base = logits.base(), adapted = logits.adapted();
       assertTrue(maxAbsDiff(base, adapted) > 1e-2, "the random adapter must change the logits for this test to mean anything");
       lora.merge(m.weights());
       float[] merged = m.logits(tok).toFloatArray(); // adapter installed but merged: it adds nothing
@@ -168,11 +176,9 @@ class LoraTest {
   void disableAdapterGivesTheBaseWithoutCopying() throws Exception {
     try (DecoderLM m = model(root, TINY, 3, DataType.FLOAT32);
          Lora lora = Lora.create(LoraConfig.resa(), TINY, root, DataType.FLOAT32)) {
-      randomiseB(lora, 2, 0.05);
       NDArray tok = tokens(root, 1, 7, 32, 6);
-      float[] base = m.logits(tok).toFloatArray();
-      lora.attachTo(m);
-      float[] adapted = m.logits(tok).toFloatArray();
+      Logits logits = baseThenAdapted(m, lora, 2, tok);
+      float[] base = logits.base(), adapted = logits.adapted();
       try (AutoCloseable off = m.disableAdapter()) {
         assertArrayEquals(base, m.logits(tok).toFloatArray());
       }
