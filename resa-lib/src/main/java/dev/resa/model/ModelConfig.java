@@ -129,23 +129,10 @@ public record ModelConfig(
 
   /** A builder holding every field of this config. */
   public Builder toBuilder() {
-    Builder b = new Builder(architecture);
-    b.hiddenSize = hiddenSize;
-    b.numLayers = numLayers;
-    b.numHeads = numHeads;
-    b.numKvHeads = numKvHeads;
-    b.headDim = headDim;
-    b.intermediateSize = intermediateSize;
-    b.vocabSize = vocabSize;
-    b.ropeTheta = ropeTheta;
-    b.rmsEps = rmsEps;
-    b.qkvBias = qkvBias;
-    b.tieEmbeddings = tieEmbeddings;
-    b.maxPositions = maxPositions;
-    b.rope = rope;
-    b.bosTokenId = bosTokenId;
-    b.eosTokenId = eosTokenId;
-    return b;
+    return builder(architecture).hiddenSize(hiddenSize).numLayers(numLayers).numHeads(numHeads).numKvHeads(numKvHeads)
+        .headDim(headDim).intermediateSize(intermediateSize).vocabSize(vocabSize).ropeTheta(ropeTheta).rmsEps(rmsEps)
+        .qkvBias(qkvBias).tieEmbeddings(tieEmbeddings).maxPositions(maxPositions).rope(rope)
+        .bosTokenId(bosTokenId).eosTokenId(eosTokenId);
   }
 
   /** Named construction of a {@link ModelConfig}; each setter documents its field on the record. */
