@@ -172,7 +172,7 @@ public final class Miniature {
 
   /** Scores any model of this task on the preset's held-out problems: a one-row table (model, pass1, greedy, think). */
   public static Table evaluateModel(DecoderLM model, Preset p, String name) {
-    return Stages.score(model, p, name).asTable(name);
+    return Scoring.score(model, p, name).score().asTable(name);
   }
 
   /** A finished run's tables, read back from its directory (what notebooks use). */

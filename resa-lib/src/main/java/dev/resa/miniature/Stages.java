@@ -7,10 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.resa.activations.ActivationCache;
 import dev.resa.activations.ActivationSource;
 import dev.resa.activations.Packing;
-import dev.resa.eval.EvalConfig;
-import dev.resa.eval.Evaluator;
-import dev.resa.eval.LmBackend;
-import dev.resa.eval.Prompts;
 import dev.resa.io.SafeTensors;
 import dev.resa.miniature.Miniature.Experiment;
 import dev.resa.miniature.Miniature.Kind;
@@ -394,54 +390,29 @@ final class Stages {
     evaluate(dir.resolve(r.dir()), dir.resolve("eval").resolve(r.name()), r.name());
   }
 
-  private Score evaluate(Path modelDir, Path d, String name) throws IOException {
+  /** Scores into {@code <d>.json} (summary) and {@code <d>/problems.csv} (per problem, for the bootstrap). */
+  private Scoring.Score evaluate(Path modelDir, Path d, String name) throws IOException {
     String key = RunCache.key("eval", RunCache.keyOf(modelDir), p.testProblems(), p.samples(), p.maxNewTokens());
     Path f = d.resolveSibling(d.getFileName() + ".json");
-    if (RunCache.done(d, key) && Files.isRegularFile(f)) return RunCache.GSON.fromJson(Files.readString(f), Wrapper.class).score();
+    if (RunCache.done(d, key) && Files.isRegularFile(f) && Files.isRegularFile(problemsFile(d))) {
+      return RunCache.GSON.fromJson(Files.readString(f), Wrapper.class).score();
+    }
     long t0 = System.nanoTime();
     try (DecoderLM model = load(modelDir)) {
-      Score s = score(model, p, name);
-      dev.resa.io.AtomicFiles.writeString(f, RunCache.GSON.toJson(new Wrapper(s, (System.nanoTime() - t0) / 1e9)));
+      Scoring.Scored s = Scoring.score(model, p, name);
+      s.problems().write(problemsFile(d));
+      dev.resa.io.AtomicFiles.writeString(f, RunCache.GSON.toJson(new Wrapper(s.score(), (System.nanoTime() - t0) / 1e9)));
       RunCache.finish(d, key, Table.create("none"), t0, Map.of());
-      return s;
+      return s.score();
     }
   }
 
-  private record Wrapper(Score score, double wall_s) {}
-
-  /**
-   * Held-out scoring as Resa reports it, through {@link Evaluator} with the task's grader: Pass@1 = mean correctness
-   * of {@code samples} samples per problem at T = 0.6, top-p 0.95; greedy accuracy; think rate = share of sampled
-   * completions with at least one worked step; accuracy split by that decision.
-   */
-  record Score(double pass1, double greedy, double thinkRate, double pass1Thinking, double pass1Direct, int completions) {
-    Table asTable(String name) {
-      return Table.create("scores", StringColumn.create("model", List.of(name)), DoubleColumn.create("pass1", pass1),
-          DoubleColumn.create("greedy", greedy), DoubleColumn.create("think", thinkRate));
-    }
+  /** Where a route's per-problem scores live: {@code eval/<route>/problems.csv}. */
+  static Path problemsFile(Path evalDir) {
+    return evalDir.resolve("problems.csv");
   }
 
-  static Score score(DecoderLM model, Preset p, String name) {
-    List<dev.resa.eval.Problem> problems = testSet(p).stream().map(ArithmeticTask::asProblem).toList();
-    LmBackend backend = new LmBackend(model, ArithmeticTask.tokenizer(), name, true);
-    EvalConfig sampled = EvalConfig.paper(p.maxNewTokens()).withTemplate(Prompts.RAW).withSamples(p.samples()).withBatchSize(400).withSeed(1234);
-    try {
-      List<Evaluator.Sample> greedy = new Evaluator(backend, sampled.withSampling(0, 1).withSamples(1), ArithmeticTask.check()).run("greedy " + name, problems, null).samples();
-      List<Evaluator.Sample> s = new Evaluator(backend, sampled, ArithmeticTask.check()).run("eval " + name, problems, null).samples();
-      int right = 0, thinking = 0, thinkRight = 0;
-      for (Evaluator.Sample x : s) {
-        boolean thinks = ArithmeticTask.thinks(x.completion());
-        if (x.correct()) right++;
-        if (thinks) thinking++;
-        if (thinks && x.correct()) thinkRight++;
-      }
-      int n = s.size(), direct = n - thinking;
-      return new Score((double) right / n, greedy.stream().filter(Evaluator.Sample::correct).count() / (double) greedy.size(), (double) thinking / n,
-          thinking == 0 ? Double.NaN : (double) thinkRight / thinking, direct == 0 ? Double.NaN : (double) (right - thinkRight) / direct, n);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
+  private record Wrapper(Scoring.Score score, double wall_s) {}
 
   /** See {@link Miniature#experiment}. */
   Table experiment(Experiment e) throws IOException {
@@ -461,7 +432,7 @@ final class Stages {
     if (e.tuneSteps() > 0) {
       s.tune(ed.resolve("tuned"), e.name(), RunCache.keyOf(dir.resolve("base")), ed.resolve("sae"), saeKey, false, e.layer(), e.tuneSteps());
       Map<String, Double> st = RunCache.read(ed.resolve("tuned"));
-      Score sc = s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), e.name());
+      Scoring.Score sc = s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), e.name());
       tuned = new double[] {st.get("start_kl"), st.get("final_kl"), sc.pass1(), sc.greedy(), sc.thinkRate()};
     }
     Table t = Table.create(e.name(), StringColumn.create("experiment", List.of(e.name())), IntColumn.create("layer", new int[] {e.layer()}),
