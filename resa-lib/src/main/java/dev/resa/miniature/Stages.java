@@ -127,8 +127,11 @@ final class Stages {
     tok.save(d.resolve("char_tokenizer.json")); // so ./resa eval / generate open the folder like any model
   }
 
+  /** LoRA dropout of every route (GRPO, Stage II, SFT): 0.05, the recipe of Resa and Tina (PEFT: on A's input, training only). */
+  static final double LORA_DROPOUT = 0.05;
+
   private LoraConfig lora(int fromLayer, long loraSeed) {
-    return new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS, LoraConfig.layersFrom(fromLayer, p.layers()), loraSeed);
+    return new LoraConfig(p.loraRank(), p.loraAlpha(), LORA_DROPOUT, LoraConfig.ALL_TARGETS, LoraConfig.layersFrom(fromLayer, p.layers()), loraSeed);
   }
 
   private LoraTrainer.Config loop(double lr, Path out) {
@@ -176,7 +179,7 @@ final class Stages {
   /** Source: CoT-free GRPO on base (reward = the task's grader), merged. */
   String source(String baseKey) throws IOException {
     Path d = dir.resolve("source");
-    String key = RunCache.key("source", baseKey, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), p.maxNewTokens());
+    String key = RunCache.key("source", baseKey, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, p.maxNewTokens());
     if (RunCache.done(d, key)) return key;
     System.out.println("== source: CoT-free GRPO with LoRA on base, then merge");
     long t0 = System.nanoTime();
@@ -308,7 +311,7 @@ final class Stages {
   }
 
   private String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
-    String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
+    String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed);
     if (RunCache.done(d, key)) return key;
     System.out.println("== Stage II: " + name);
     long t0 = System.nanoTime();
@@ -371,7 +374,7 @@ final class Stages {
   String sft(Route r, String baseKey) throws IOException {
     Path d = dir.resolve(r.dir());
     boolean traces = r.kind() == Kind.SFT_COT;
-    String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
+    String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed);
     if (RunCache.done(d, key)) return key;
     System.out.println("== SFT baseline: " + r.name());
     long t0 = System.nanoTime();
