@@ -88,6 +88,12 @@ public final class Miniature {
 
   private Miniature() {}
 
+  /** The route called {@code name} in {@link #ROUTES}. */
+  public static Route route(String name) {
+    for (Route r : ROUTES) if (r.name().equals(name)) return r;
+    throw new IllegalArgumentException("no route '" + name + "'; routes: " + ROUTES.stream().map(Route::name).toList());
+  }
+
   /** The run directory of a preset and seed under {@code outRoot}. */
   public static Path runDir(Path outRoot, Preset preset, long seed) {
     return outRoot.resolve(preset.name() + "-s" + seed);
@@ -118,11 +124,53 @@ public final class Miniature {
         }
       }
       for (Route r : ROUTES) s.evaluate(r);
-      Report.write(dir, p, s.testSize());
+      Report.write(dir, p, seed, s.testSize());
     }
     System.out.printf(Locale.ROOT, "miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), (System.nanoTime() - t0) / 1e9,
         dir.resolve("report.md"));
     return Result.load(dir);
+  }
+
+  /**
+   * Runs (or loads) one full run per seed ({@link #run}, each under its own {@code <preset>-s<seed>/}) and writes their
+   * pooled report under {@code <preset>-seeds<first>-<last>/}: per model mean Pass@1, the verdict's differences and the
+   * recovered share of the RL gain, each with a 95 % paired-bootstrap interval per seed and pooled.
+   *
+   * @param seeds training seeds, at least one, no repeats.
+   */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds) throws IOException {
+    if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) throw new IllegalArgumentException("need distinct seeds, got " + seeds);
+    long t0 = System.nanoTime();
+    List<Result> runs = new java.util.ArrayList<>();
+    for (long s : seeds) runs.add(run(p, outRoot, fresh, s));
+    Path dir = SeedPool.dir(outRoot, p, seeds);
+    Intervals iv = SeedPool.write(dir, p, seeds, runs.stream().map(Result::dir).toList());
+    System.out.printf(Locale.ROOT, "miniature: %d seeds done in %.1f s; pooled report at %s%n", seeds.size(), (System.nanoTime() - t0) / 1e9,
+        dir.resolve("report.md"));
+    return new SeedsResult(dir, runs, iv, Files.readString(dir.resolve("report.md")));
+  }
+
+  /** Seeds {@code first .. first + n - 1}; see {@link #runSeeds(Preset, Path, boolean, List)}. */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n) throws IOException {
+    if (n <= 0) throw new IllegalArgumentException("need at least one seed, got " + n);
+    List<Long> seeds = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) seeds.add(first + i);
+    return runSeeds(p, outRoot, fresh, seeds);
+  }
+
+  /**
+   * Several seeds and their pooled statistics.
+   *
+   * @param dir the pooled folder ({@code report.md}, {@code intervals.csv}, {@code problems.csv}).
+   * @param runs each seed's run, in seed order.
+   * @param intervals every interval, typed; {@link Intervals#table()} is the same as a table.
+   * @param report the pooled {@code report.md}.
+   */
+  public record SeedsResult(Path dir, List<Result> runs, Intervals intervals, String report) {
+    /** The pooled table: statistic, name, seed (or {@code pooled}), estimate, lo, hi, undefined replicates. */
+    public Table pooled() {
+      return intervals.table();
+    }
   }
 
   /**
