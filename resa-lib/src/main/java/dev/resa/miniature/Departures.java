@@ -21,6 +21,8 @@ final class Departures {
     CPU_BUDGET("CPU budget"),
     /** The paper's choice would bias the result (for example, choosing on the test set). */
     SOUNDER("sounder than the paper"),
+    /** A toy-scale choice made on validation problems (never the test set). */
+    VALIDATED("toy scale, chosen on validation"),
     /** Not moved yet: it needs a validation run that has not been made. */
     NOT_YET("not yet moved");
 
@@ -34,8 +36,8 @@ final class Departures {
   /** One departure: what it concerns, the recipe's value, this preset's value, and why. */
   record Departure(String topic, String paper, String here, Reason reason, String why) {}
 
-  /** The departures of preset {@code p}, in pipeline order. */
-  static List<Departure> of(Preset p) {
+  /** The departures of preset {@code p}, in pipeline order; {@code pick} (or null) is the validation sweep that set Stage II's lr and steps. */
+  static List<Departure> of(Preset p, TuneSweep.Pick pick) {
     List<Departure> d = new ArrayList<>();
     d.add(new Departure("model", "DeepSeek-R1-Distill-Qwen-1.5B: 28 layers, d 1536, bf16 on GPUs",
         f("tiny Qwen2 pretrained here: %d layers, d %d, %d heads, fp32 on CPU", p.layers(), p.hidden(), p.heads()), Reason.CPU_BUDGET,
@@ -51,7 +53,7 @@ final class Departures {
         Reason.TOY_SCALE, "the middle layer, so there are layers on both sides of the splice"));
     d.add(new Departure("SAE size", "65,536 latents (43 x d), k 32",
         f("%d latents (%d x d), k %d", p.saeLatents(), p.saeLatents() / Math.max(1, p.hidden()), p.saeK()), Reason.TOY_SCALE,
-        "a lossy SAE at d 64, so that even base's own SAE changes the model (the feasibility study)"));
+        f("a lossy SAE at d %d, so that even base's own SAE changes the model (the feasibility study)", p.hidden())));
     d.add(new Departure("Stage I data and steps", "one epoch: ~91 steps x 32 sequences x 2048 tokens of STILL",
         f("%d steps x %d activation rows, repeated shuffled passes over %d trigger texts", p.saeSteps(), p.saeBatch(), p.saeTexts()),
         Reason.TOY_SCALE, "the toy trigger set is small, so the SAE sees it several times"));
@@ -67,9 +69,10 @@ final class Departures {
         Reason.TOY_SCALE, scale == 4 ? "rank scaled down with the width d; scale and dropout as the recipe"
             : "rank scaled down with the width d; this preset also departs from the recipe's scale 4"));
     d.add(new Departure("Stage II lr, steps, batch", "lr 1e-6 constant, AdamW wd 0.01, 2 epochs = 2896 steps of 2 x 2048 tokens",
-        f("lr %s constant, AdamW wd 0.01, %d steps of %d texts", g(p.tuneLr()), p.tuneSteps(), p.tuneBatch()), Reason.TOY_SCALE,
-        "1e-6 does not move a tiny LoRA in 100 steps; the lr was set by hand on earlier runs (halved when the scale went from 2 to 4, "
-            + "keeping scale x lr), not yet by a validation sweep"));
+        f("lr %s constant, AdamW wd 0.01, %d steps of %d texts", g(p.tuneLr()), p.tuneSteps(), p.tuneBatch()),
+        pick != null ? Reason.VALIDATED : Reason.TOY_SCALE, pick != null ? "1e-6 does not move a tiny LoRA in 100 steps; " + pick.describe()
+            : "1e-6 does not move a tiny LoRA in 100 steps; the lr was set by hand on earlier runs (halved when the scale went from 2 to 4, "
+            + "keeping scale x lr); `--sweep` picks lr and steps on validation problems instead"));
     d.add(new Departure("SFT baselines", "sft.py: lr 1e-5, cosine after 5 % warm-up, no weight decay, 3 epochs, batch 16, loss on the "
         + "whole `think: ... answer:` chat text", f("Stage II's loop: lr %s constant, wd 0.01, %d steps of %d texts, loss on completion tokens only, "
         + "the task's own text form", g(p.tuneLr()), p.tuneSteps(), p.tuneBatch()), Reason.NOT_YET,
@@ -83,9 +86,9 @@ final class Departures {
   }
 
   /** The report section: a markdown table, one row per departure. */
-  static String markdown(Preset p) {
+  static String markdown(Preset p, TuneSweep.Pick pick) {
     StringBuilder sb = new StringBuilder("| topic | paper (code where they differ) | here | reason | why |\n|---|---|---|---|---|\n");
-    for (Departure x : of(p)) {
+    for (Departure x : of(p, pick)) {
       sb.append("| ").append(x.topic()).append(" | ").append(x.paper()).append(" | ").append(x.here()).append(" | ").append(x.reason().label)
           .append(" | ").append(x.why()).append(" |\n");
     }
@@ -96,8 +99,8 @@ final class Departures {
     return String.format(Locale.ROOT, fmt, args);
   }
 
-  /** A knob value without trailing zeros: 0.001, 5e-04, 16. */
-  private static String g(double v) {
-    return Report.sig3(v);
+  /** A knob value, 3 significant digits, plain and without trailing zeros: 0.001, 0.0005, 16. */
+  static String g(double v) {
+    return new java.math.BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
   }
 }

@@ -173,13 +173,13 @@ public record Intervals(List<Long> seeds, int problems, Map<Route, Stat<Interval
   public String markdown() {
     StringBuilder sb = new StringBuilder();
     sb.append("### Mean Pass@1 per model (95 % paired-bootstrap interval)\n\n").append(header("model"));
-    means.forEach((r, s) -> sb.append(line(r.name(), s, false)));
+    means.forEach((r, s) -> sb.append(line(r.name(), s, "%.3f")));
     sb.append("\n### Differences the verdict uses\n\n").append(header("difference"));
-    differences.forEach((c, s) -> sb.append(line(c.label(), s, true)));
-    sb.append("\n### Fraction of the RL gain recovered: (model - base) / (source - base)\n\n").append(header("model").replace(" |\n|", seeds.size() > 1 ? " | undefined replicates (pooled) |\n|---|" : " | undefined replicates |\n|---|"));
+    differences.forEach((c, s) -> sb.append(line(c.label(), s, "%+.3f")));
+    sb.append("\n### Share of the RL gain recovered, in %: 100 (model - base) / (source - base)\n\n").append(header("model").replace(" |\n|", seeds.size() > 1 ? " | undefined replicates (pooled) |\n|---|" : " | undefined replicates |\n|---|"));
     recovered.forEach((r, s) -> {
-      List<Interval> per = s.perSeed().stream().map(Ratio::interval).toList();
-      String row = line(r.name(), new Stat<>(per, s.pooled().interval()), false);
+      List<Interval> per = s.perSeed().stream().map(x -> percent(x.interval())).toList();
+      String row = line(r.name(), new Stat<>(per, percent(s.pooled().interval())), "%.0f");
       sb.append(row, 0, row.length() - 1).append(String.format(Locale.ROOT, " %d of %d |%n", s.pooled().undefined(), s.pooled().resamples()));
     });
     sb.append(String.format(Locale.ROOT, "%nIntervals: percentile bootstrap, %d replicates, paired by problem (%d test problems, the same for "
@@ -198,16 +198,25 @@ public record Intervals(List<Long> seeds, int problems, Map<Route, Stat<Interval
     return h.append('\n').toString();
   }
 
-  private String line(String name, Stat<?> s, boolean signed) {
+  private String line(String name, Stat<?> s, String fmt) {
     StringBuilder b = new StringBuilder("| ").append(name).append(" |");
-    for (Object v : s.perSeed()) b.append(' ').append(cell((Interval) v, signed)).append(" |");
-    if (seeds.size() > 1) b.append(" **").append(cell((Interval) s.pooled(), signed)).append("** |");
+    for (Object v : s.perSeed()) b.append(' ').append(cell((Interval) v, fmt)).append(" |");
+    if (seeds.size() > 1) b.append(" **").append(cell((Interval) s.pooled(), fmt)).append("** |");
     return b.append('\n').toString();
+  }
+
+  /** A share as percent (for display: {@code 0.62} becomes {@code 62}). */
+  private static Interval percent(Interval iv) {
+    return new Interval(100 * iv.estimate(), 100 * iv.lo(), 100 * iv.hi(), iv.level());
   }
 
   /** {@code 0.471 [0.430, 0.512]}, signed for differences; infinite bounds as -inf / +inf, an undefined estimate as n/a. */
   static String cell(Interval iv, boolean signed) {
-    String f = signed ? "%+.3f" : "%.3f";
+    return cell(iv, signed ? "%+.3f" : "%.3f");
+  }
+
+  /** {@code estimate [lo, hi]} with format {@code f} for each number. */
+  static String cell(Interval iv, String f) {
     return num(iv.estimate(), f) + " [" + num(iv.lo(), f) + ", " + num(iv.hi(), f) + "]";
   }
 

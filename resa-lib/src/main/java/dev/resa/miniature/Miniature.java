@@ -101,6 +101,15 @@ public final class Miniature {
 
   /** Runs (or loads) every stage and writes the report; returns the run's tables. */
   public static Result run(Preset p, Path outRoot, boolean fresh, long seed) throws IOException {
+    return run(p, outRoot, fresh, seed, null);
+  }
+
+  /**
+   * As {@link #run(Preset, Path, boolean, long)}, but with {@code sweep} non-null Stage II's learning rate and step
+   * count (and the SFT baselines', which match them) are first chosen on validation problems ({@link TuneSweep});
+   * the report names the pick. The run directory is the same, so a run with and one without a sweep retrain Stage II.
+   */
+  public static Result run(Preset p, Path outRoot, boolean fresh, long seed, TuneSweep.Grid sweep) throws IOException {
     Djl.init();
     Stages.threads();
     Path dir = runDir(outRoot, p, seed);
@@ -109,13 +118,24 @@ public final class Miniature {
     AtomicFiles.writeString(dir.resolve("preset.json"), RunCache.GSON.toJson(p));
     long t0 = System.nanoTime();
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      Stages s = new Stages(p, dir, seed, root);
-      String base = s.base();
-      String source = s.source(base);
-      String pretrained = s.sae(SaeMode.PRETRAINED, base, null);
-      s.sae(SaeMode.SCRATCH, source, null);
-      s.sae(SaeMode.FINETUNED, source, pretrained);
-      s.sae(SaeMode.SELF, base, null);
+      Stages first = new Stages(p, dir, seed, root);
+      String base = first.base();
+      String source = first.source(base);
+      String pretrained = first.sae(SaeMode.PRETRAINED, base, null);
+      String scratch = first.sae(SaeMode.SCRATCH, source, null);
+      first.sae(SaeMode.FINETUNED, source, pretrained);
+      first.sae(SaeMode.SELF, base, null);
+      TuneSweep.Pick pick = null;
+      Preset used = p;
+      if (sweep != null) {
+        pick = TuneSweep.run(first, p, dir, seed, sweep, base, scratch);
+        used = pick.apply(p);
+        AtomicFiles.writeString(dir.resolve("preset.json"), RunCache.GSON.toJson(used));
+        System.out.println("== " + pick.describe());
+      } else {
+        TuneSweep.clear(dir);
+      }
+      Stages s = sweep == null ? first : new Stages(used, dir, seed, root);
       for (Route r : ROUTES) {
         switch (r.kind()) {
           case SAE_TUNING, CONTROL -> s.tune(r, base, RunCache.keyOf(dir.resolve(r.sae().dir())));
@@ -124,7 +144,7 @@ public final class Miniature {
         }
       }
       for (Route r : ROUTES) s.evaluate(r);
-      Report.write(dir, p, seed, s.testSize());
+      Report.write(dir, used, seed, s.testSize(), pick);
     }
     System.out.printf(Locale.ROOT, "miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), (System.nanoTime() - t0) / 1e9,
         dir.resolve("report.md"));
@@ -139,10 +159,15 @@ public final class Miniature {
    * @param seeds training seeds, at least one, no repeats.
    */
   public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds) throws IOException {
+    return runSeeds(p, outRoot, fresh, seeds, null);
+  }
+
+  /** As {@link #runSeeds(Preset, Path, boolean, List)}, each seed choosing its own Stage-II lr and steps by {@code sweep} (null: none). */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds, TuneSweep.Grid sweep) throws IOException {
     if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) throw new IllegalArgumentException("need distinct seeds, got " + seeds);
     long t0 = System.nanoTime();
     List<Result> runs = new java.util.ArrayList<>();
-    for (long s : seeds) runs.add(run(p, outRoot, fresh, s));
+    for (long s : seeds) runs.add(run(p, outRoot, fresh, s, sweep));
     Path dir = SeedPool.dir(outRoot, p, seeds);
     Intervals iv = SeedPool.write(dir, p, seeds, runs.stream().map(Result::dir).toList());
     System.out.printf(Locale.ROOT, "miniature: %d seeds done in %.1f s; pooled report at %s%n", seeds.size(), (System.nanoTime() - t0) / 1e9,
@@ -152,10 +177,15 @@ public final class Miniature {
 
   /** Seeds {@code first .. first + n - 1}; see {@link #runSeeds(Preset, Path, boolean, List)}. */
   public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n) throws IOException {
+    return runSeeds(p, outRoot, fresh, first, n, null);
+  }
+
+  /** Seeds {@code first .. first + n - 1} with an optional Stage-II sweep per seed. */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n, TuneSweep.Grid sweep) throws IOException {
     if (n <= 0) throw new IllegalArgumentException("need at least one seed, got " + n);
     List<Long> seeds = new java.util.ArrayList<>();
     for (int i = 0; i < n; i++) seeds.add(first + i);
-    return runSeeds(p, outRoot, fresh, seeds);
+    return runSeeds(p, outRoot, fresh, seeds, sweep);
   }
 
   /**
@@ -245,7 +275,7 @@ public final class Miniature {
 
     /** Latent activations of the Stage-I SAE {@code mode} on {@code model}'s residual stream at the hook layer. */
     public FeatureActivations featureActivations(SaeMode mode, Model model, String prompt, String completion) throws IOException {
-      return Stages.featureActivations(dir, preset().hookLayer(), mode, model, prompt, completion);
+      return Features.activations(dir, preset().hookLayer(), mode, model, prompt, completion);
     }
 
     /** Per-latent firing frequency of a Stage-I SAE on its training activations. */

@@ -28,13 +28,19 @@ public final class MiniatureCommand implements Callable<Integer> {
       "report with paired-bootstrap intervals to runs/<preset>-seeds<first>-<last>/. Default: ${DEFAULT-VALUE}"})
   int seeds;
 
+  @Option(names = "--sweep", description = {"first pick Stage II's lr and steps (and the SFT baselines', which match them) on validation problems:",
+      "the preset's lr and steps each halved, kept and doubled; writes tune-sweep.csv and names the pick in the report"})
+  boolean sweep;
+
   @Override
   public Integer call() throws Exception {
     if (seeds < 1) throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+    Preset p = Preset.named(preset);
+    TuneSweep.Grid grid = sweep ? TuneSweep.Grid.around(p) : null;
     if (seeds == 1) {
-      System.out.println(Miniature.run(Preset.named(preset), out, fresh, seed).report());
+      System.out.println(Miniature.run(p, out, fresh, seed, grid).report());
     } else {
-      System.out.println(Miniature.runSeeds(Preset.named(preset), out, fresh, seed, seeds).report());
+      System.out.println(Miniature.runSeeds(p, out, fresh, seed, seeds, grid).report());
     }
     return 0;
   }

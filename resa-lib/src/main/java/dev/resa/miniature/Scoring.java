@@ -37,7 +37,12 @@ final class Scoring {
 
   /** Scores {@code model} on the preset's test set (the same problems, in the same order, for every seed). */
   static Scored score(DecoderLM model, Preset p, String name) {
-    List<dev.resa.eval.Problem> problems = Stages.testSet(p).stream().map(ArithmeticTask::asProblem).toList();
+    return score(model, p, name, Stages.testSet(p));
+  }
+
+  /** Scores {@code model} on {@code set} (the validation problems of {@link TuneSweep}, for example) as the test set is scored. */
+  static Scored score(DecoderLM model, Preset p, String name, List<ArithmeticTask.Problem> set) {
+    List<dev.resa.eval.Problem> problems = set.stream().map(ArithmeticTask::asProblem).toList();
     LmBackend backend = new LmBackend(model, ArithmeticTask.tokenizer(), name, true);
     EvalConfig sampled = EvalConfig.paper(p.maxNewTokens()).withTemplate(Prompts.RAW).withSamples(p.samples()).withBatchSize(400).withSeed(1234);
     try {

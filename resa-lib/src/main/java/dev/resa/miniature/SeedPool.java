@@ -68,7 +68,22 @@ final class SeedPool {
         iv.problems(), p.samples()));
     md.append("## Verdict (pooled)\n\n").append(Verdict.of(iv)).append('\n');
     md.append("## Intervals per seed and pooled\n\n").append(iv.markdown()).append('\n');
-    md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(p)).append('\n');
+    TuneSweep.Pick first = null;
+    StringBuilder picks = new StringBuilder();
+    for (int i = 0; i < runDirs.size(); i++) {
+      TuneSweep.Pick pick;
+      try {
+        pick = TuneSweep.load(runDirs.get(i));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      if (pick == null) continue;
+      if (first == null) first = pick;
+      picks.append("- seed ").append(iv.seeds().get(i)).append(": ").append(pick.describe()).append('\n');
+    }
+    Preset shown = first == null ? p : first.apply(p);
+    md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(shown, first)).append('\n');
+    if (first != null) md.append("Each seed chose its own Stage-II lr and steps on validation problems (the table shows the first seed's):\n\n").append(picks).append('\n');
     md.append("Data: `problems.csv` (Pass@1 per seed, model and problem), `intervals.csv` (every statistic above).\n");
     return md.toString();
   }

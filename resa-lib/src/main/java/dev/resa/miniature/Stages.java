@@ -68,7 +68,7 @@ final class Stages {
     this.dir = dir;
     this.seed = seed;
     this.root = root;
-    this.trainPool = new ArithmeticTask(p.task()).problems(Split.TRAIN, 20_000, seed);
+    this.trainPool = new ArithmeticTask(p.task()).problems(Split.TRAIN, POOL, seed);
     this.test = testSet(p);
   }
 
@@ -80,6 +80,22 @@ final class Stages {
   int testSize() {
     return test.size();
   }
+
+  /** Problems the seed's training draws from (the first {@link #POOL} train-split problems of its seed). */
+  List<ArithmeticTask.Problem> trainPool() {
+    return trainPool;
+  }
+
+  /**
+   * {@code n} validation problems: the train-split problems drawn right after the seed's pool, so they are disjoint
+   * from the test split (by hash) and from every problem this seed trains on.
+   */
+  List<ArithmeticTask.Problem> validation(int n) {
+    return new ArithmeticTask(p.task()).problems(Split.TRAIN, POOL + n, seed).subList(POOL, POOL + n);
+  }
+
+  /** Size of a seed's pool of training problems. */
+  static final int POOL = 20_000;
 
   /**
    * One intra-op thread unless {@code RESA_THREADS} says otherwise: the miniature's matrices are so small that
@@ -335,6 +351,32 @@ final class Stages {
     return key;
   }
 
+  /** Called after each Stage-II step with the base model and its live adapter (in evaluation mode). */
+  interface Watch {
+    void at(int step, DecoderLM adapted) throws IOException;
+  }
+
+  /**
+   * Stage II of base with the SAE in {@code saeDir}, exactly as {@link #tune} runs it (same adapter seed, data, dropout
+   * masks; the schedule is constant, so step s of a longer run equals a run of s steps), at learning rate {@code lr},
+   * calling {@code watch} after every step. Nothing is saved. Returns the step log.
+   */
+  Table tuneWatched(Path saeDir, double lr, int steps, Watch watch) throws IOException {
+    try (DecoderLM model = load(dir.resolve("base")); SparseCoder sae = SparsifyFormat.read(saeDir, root)) {
+      SaeTuning.Config cfg = SaeTuning.Config.resa(p.hookLayer()).withLora(lora(p.hookLayer() + 1, seed + 3)).withTrain(LoraTrainer.Config.of(lr));
+      try (SaeTuning tuning = new SaeTuning(model, frozen(model, sae::reconstruct), cfg)) {
+        tuning.trainer().onStep(log -> {
+          try {
+            watch.at(log.rows(), model);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+        return tuning.train(Batches.pairs(tok, seed + 3, mix(0, p.tuneBatch())), steps).log().table();
+      }
+    }
+  }
+
   /** A splice as a frozen {@link Splice} (no gradient flows into it). */
   private static Splice frozen(DecoderLM model, UnaryOperator<NDArray> f) {
     return new Splice() {
@@ -443,30 +485,5 @@ final class Stages {
     String[] cols = {"start_kl", "final_kl", "pass1", "greedy", "think"};
     for (int i = 0; i < cols.length; i++) t.addColumns(DoubleColumn.create(cols[i], new double[] {tuned[i]}));
     return t;
-  }
-
-  /** Latent activations [T][m] of a run's Stage-I SAE on {@code <bos> prompt completion} at the hook layer. */
-  static Miniature.Result.FeatureActivations featureActivations(Path dir, int layer, SaeMode mode, Model model, String prompt, String completion)
-      throws IOException {
-    CharTokenizer tok = ArithmeticTask.tokenizer();
-    int[] ids = tok.encode("<bos>" + prompt + completion);
-    long[] chunk = new long[ids.length];
-    for (int i = 0; i < ids.length; i++) chunk[i] = ids[i];
-    try (NDManager m = dev.resa.core.Djl.newManager(dev.resa.core.Djl.defaultDevice());
-         DecoderLM lm = HfCheckpoint.load(dir.resolve(model.dir()), m);
-         SparseCoder sae = SparsifyFormat.read(dir.resolve(mode.dir()), m)) {
-      NDArray h = new ActivationSource(lm, List.of("layers." + layer)).capture(List.of(chunk), m).get("layers." + layer); // [T, D]
-      SparseCoder.TopK top = sae.encode(h); // [T, k] each
-      int k = sae.config().k();
-      float[] v = top.values().toFloatArray();
-      long[] idx = top.indices().toLongArray();
-      float[][] acts = new float[ids.length][sae.config().numLatents()];
-      List<String> tokens = new ArrayList<>();
-      for (int t = 0; t < ids.length; t++) {
-        for (int j = 0; j < k; j++) acts[t][(int) idx[t * k + j]] = v[t * k + j];
-        tokens.add(tok.decode(new int[] {ids[t]}).replace("\n", "\\n"));
-      }
-      return new Miniature.Result.FeatureActivations(tokens, acts);
-    }
   }
 }

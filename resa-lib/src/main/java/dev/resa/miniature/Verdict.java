@@ -50,11 +50,14 @@ final class Verdict {
     s.append(claim("RL (source) beats base", Comparison.SOURCE_BASE, rl));
     s.append(claim("SAE-Tuning (Resa) beats base", Comparison.RESA_BASE, resaBase));
     s.append(String.format(Locale.ROOT, "- Resa comes within noise of source (or above): **%s** (%s %s; %s)%n", resaSource.below(0) ? "no" : "yes",
-        Comparison.RESA_SOURCE.label(), Intervals.cell(resaSource, true), resaSource.below(0) ? "interval below 0" : "interval reaches 0"));
+        Comparison.RESA_SOURCE.label(), Intervals.cell(resaSource, true),
+        resaSource.below(0) ? "interval below 0" : resaSource.above(0) ? "interval above 0" : "interval not below 0"));
     s.append(String.format(Locale.ROOT, "- Resa beats both SFT baselines: **%s** (%s %s; %s %s)%n", sftFree.above(0) && sftCot.above(0) ? "yes" : "no",
         Comparison.RESA_SFT_COTFREE.label(), Intervals.cell(sftFree, true), Comparison.RESA_SFT_COT.label(), Intervals.cell(sftCot, true)));
     s.append(claim("Resa beats the random-distortion control (same starting KL, no SAE)", Comparison.RESA_CONTROL, ctl));
-    s.append("- ").append(recovered(rec, ctl)).append('\n');
+    s.append("- ").append(recovered(rec, ctl));
+    if (!rl.above(0)) s.append(" The RL gain itself is not established (its interval is not above 0), so this share means little.");
+    s.append('\n');
     s.append(goal(rec, ctl)).append('\n');
     s.append(claim("Base as its own source (Tina-0-step) beats base", Comparison.SELF_BASE, pooled(iv, Comparison.SELF_BASE)));
     return s.toString();

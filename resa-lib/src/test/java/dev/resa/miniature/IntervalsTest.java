@@ -61,6 +61,7 @@ class IntervalsTest {
     assertEquals(0.25, iv.recovered().get(Miniature.route("control-random")).pooled().interval().estimate(), 1e-12);
     assertEquals(Miniature.ROUTES.size() - 2, iv.recovered().size());
     assertEquals(1, iv.means().get(Miniature.route("base")).perSeed().size(), "one seed, one per-seed column");
+    assertTrue(iv.markdown().contains("| resa | 75 [75, 75] | 0 of 2000 |"), "recovered share in percent: " + iv.markdown());
   }
 
   @Test
@@ -191,13 +192,13 @@ class IntervalsTest {
 
   @Test
   void departuresNameTheRecipeAndTheReason() {
-    String md = Departures.markdown(Preset.ci());
+    String md = Departures.markdown(Preset.ci(), null);
     assertTrue(md.startsWith("| topic | paper (code where they differ) | here | reason | why |"), md);
     assertTrue(md.contains("| LoRA (Stage II, SFT, GRPO) | r 32, alpha 128 (scale 4), dropout 0.05, all 7 projections | r 4, alpha 16 (scale 4), "
         + "dropout 0.05, all 7 projections |"), md);
     assertTrue(md.contains("reward = exact match only") && md.contains("not yet moved"), md);
     assertTrue(!md.contains("Stage I optimiser"), "SignSGD + Schedule-Free at the automatic lr is the recipe, not a departure");
-    assertTrue(Departures.markdown(Preset.ci().toBuilder().saeLr(1e-3).build()).contains("Stage I optimiser"));
+    assertTrue(Departures.markdown(Preset.ci().toBuilder().saeLr(1e-3).build(), null).contains("Stage I optimiser"));
     for (Preset p : List.of(Preset.defaults(), Preset.ci(), Preset.longer())) {
       assertEquals(4.0, p.loraAlpha() / p.loraRank(), 0, p.name() + ": LoRA scale alpha / r is the recipe's 4");
     }
