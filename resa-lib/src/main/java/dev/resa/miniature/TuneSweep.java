@@ -73,19 +73,20 @@ public final class TuneSweep {
         p.samples(), p.maxNewTokens(), seed);
     Path csv = d.resolve("tune-sweep.csv");
     if (!(RunCache.done(d, key) && Files.isRegularFile(csv))) {
-      System.out.println("== Stage II sweep on validation problems: lr " + grid.lrs() + " x steps " + grid.steps());
+      System.out.println("== Stage II sweep on validation problems: lr " + grid.lrs().stream().map(Departures::g).toList() + " x steps " + grid.steps());
       long t0 = System.nanoTime();
       List<ArithmeticTask.Problem> val = s.validation(grid.problems());
       List<Point> points = new ArrayList<>();
       int last = grid.steps().get(grid.steps().size() - 1);
+      Files.createDirectories(d);
       for (double lr : grid.lrs()) {
-        s.tuneWatched(runDir.resolve(Miniature.SaeMode.SCRATCH.dir()), lr, last, (step, model) -> {
+        Table log = s.tuneWatched(runDir.resolve(Miniature.SaeMode.SCRATCH.dir()), lr, last, (step, model) -> {
           if (!grid.steps().contains(step)) return;
           Scoring.Score sc = Scoring.score(model, p, "sweep lr " + lr + " step " + step, val).score();
           points.add(new Point(lr, step, sc.pass1(), sc.greedy(), sc.thinkRate()));
         });
+        Report.csv(log, d.resolve("train-lr" + Departures.g(lr) + ".csv")); // the Stage-II log of this lr, for checking against tuned/resa
       }
-      Files.createDirectories(d);
       Report.csv(table(points), csv);
       RunCache.finish(d, key, Table.create("none"), t0, Map.of("points", (double) points.size()));
     }
