@@ -65,7 +65,8 @@ final class Departures {
         "a toy example is about 20 tokens"));
     double scale = p.loraAlpha() / p.loraRank();
     d.add(new Departure("LoRA (Stage II, SFT, GRPO)", "r 32, alpha 128 (scale 4), dropout 0.05, all 7 projections",
-        f("r %d, alpha %s (scale %s), dropout %s, all 7 projections", p.loraRank(), g(p.loraAlpha()), g(scale), g(Stages.LORA_DROPOUT)),
+        f("r %d, alpha %s (scale %s), dropout %s, all 7 projections (Stage II: of the layers after the splice, which is exact since the "
+            + "splice is detached)", p.loraRank(), g(p.loraAlpha()), g(scale), g(Stages.LORA_DROPOUT)),
         Reason.TOY_SCALE, scale == 4 ? "rank scaled down with the width d; scale and dropout as the recipe"
             : "rank scaled down with the width d; this preset also departs from the recipe's scale 4"));
     d.add(new Departure("Stage II lr, steps, batch", "lr 1e-6 constant, AdamW wd 0.01, 2 epochs = 2896 steps of 2 x 2048 tokens",

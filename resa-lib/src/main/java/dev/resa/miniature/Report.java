@@ -50,7 +50,8 @@ final class Report {
     md.append(chanceNote(eval, p, testSize * p.samples()));
     md.append("## Verdict\n\n").append(Verdict.of(iv)).append("\n");
     md.append("## Table 3 / 4 analog: held-out accuracy\n\n").append(markdown(scores)).append('\n');
-    md.append("Pass@1 = mean accuracy of samples at T=0.6, top-p 0.95; `lo`/`hi` = its 95 % bootstrap interval over problems; "
+    md.append("Pass@1 = mean accuracy of samples at T=0.6, top-p 0.95; `se` = its binomial standard error (samples taken as "
+        + "independent); `lo`/`hi` = its 95 % bootstrap interval over problems (what the verdict uses); "
         + "think = share of samples with at least one worked step; acc|think and acc|direct split Pass@1 by that decision.\n\n");
     md.append("## Intervals\n\n").append(iv.markdown()).append('\n');
     md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(p, pick)).append('\n');
@@ -72,14 +73,17 @@ final class Report {
 
   private static Table scores(Map<String, JsonObject> eval, Intervals iv) {
     StringColumn model = StringColumn.create("model"), route = StringColumn.create("route"), role = StringColumn.create("role");
-    DoubleColumn pass1 = DoubleColumn.create("pass1"), lo = DoubleColumn.create("lo"), hi = DoubleColumn.create("hi"), greedy = DoubleColumn.create("greedy"),
+    DoubleColumn pass1 = DoubleColumn.create("pass1"), se = DoubleColumn.create("se"), lo = DoubleColumn.create("lo"), hi = DoubleColumn.create("hi"),
+        greedy = DoubleColumn.create("greedy"),
         think = DoubleColumn.create("think"), accThink = DoubleColumn.create("acc_think"), accDirect = DoubleColumn.create("acc_direct");
     for (Miniature.Route r : Miniature.ROUTES) {
       JsonObject s = eval.get(r.name());
       model.append(r.name());
       route.append(label(r.kind()));
       role.append(r.role());
-      pass1.append(num(s, "pass1"));
+      double p1 = num(s, "pass1");
+      pass1.append(p1);
+      se.append(Math.sqrt(p1 * (1 - p1) / num(s, "completions")));
       lo.append(iv.means().get(r).pooled().lo());
       hi.append(iv.means().get(r).pooled().hi());
       greedy.append(num(s, "greedy"));
@@ -87,7 +91,7 @@ final class Report {
       accThink.append(num(s, "pass1Thinking"));
       accDirect.append(num(s, "pass1Direct"));
     }
-    return Table.create("scores", model, route, pass1, lo, hi, greedy, think, accThink, accDirect, role);
+    return Table.create("scores", model, route, pass1, se, lo, hi, greedy, think, accThink, accDirect, role);
   }
 
   private static Table stages(Path dir) throws IOException {

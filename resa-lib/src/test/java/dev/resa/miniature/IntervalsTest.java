@@ -195,7 +195,7 @@ class IntervalsTest {
     String md = Departures.markdown(Preset.ci(), null);
     assertTrue(md.startsWith("| topic | paper (code where they differ) | here | reason | why |"), md);
     assertTrue(md.contains("| LoRA (Stage II, SFT, GRPO) | r 32, alpha 128 (scale 4), dropout 0.05, all 7 projections | r 4, alpha 16 (scale 4), "
-        + "dropout 0.05, all 7 projections |"), md);
+        + "dropout 0.05, all 7 projections (Stage II: of the layers after the splice"), md);
     assertTrue(md.contains("reward = exact match only") && md.contains("not yet moved"), md);
     assertTrue(!md.contains("Stage I optimiser"), "SignSGD + Schedule-Free at the automatic lr is the recipe, not a departure");
     assertTrue(Departures.markdown(Preset.ci().toBuilder().saeLr(1e-3).build(), null).contains("Stage I optimiser"));
