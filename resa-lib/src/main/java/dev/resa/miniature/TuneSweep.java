@@ -58,11 +58,19 @@ public final class TuneSweep {
       return p.toBuilder().tuneLr(lr).tuneSteps(steps).build();
     }
 
-    /** One line for the report: what was picked, from what, on which problems. */
+    /** True when the pick sits on the grid's border in lr or steps, so the best value may lie outside the grid. */
+    public boolean atEdge() {
+      List<Double> l = grid.lrs();
+      List<Integer> st = grid.steps();
+      return l.size() > 1 && (lr == l.get(0) || lr == l.get(l.size() - 1)) || st.size() > 1 && (steps == st.get(0) || steps == st.get(st.size() - 1));
+    }
+
+    /** One line for the report: what was picked, from what, on which problems, and whether the pick is on the grid's edge. */
     public String describe() {
       return String.format(Locale.ROOT, "Stage-II lr %s and %d steps picked on %d validation problems (train split, disjoint from the test "
-          + "problems and from the seed's training pool) from lr %s x steps %s: validation Pass@1 %.3f (`tune-sweep.csv`).",
-          Departures.g(lr), steps, grid.problems(), grid.lrs().stream().map(Departures::g).toList(), grid.steps(), pass1);
+          + "problems and from the seed's training pool) from lr %s x steps %s: validation Pass@1 %.3f (`tune-sweep.csv`)%s.",
+          Departures.g(lr), steps, grid.problems(), grid.lrs().stream().map(Departures::g).toList(), grid.steps(), pass1,
+          atEdge() ? "; the pick is on the grid's edge, so a wider grid may do better" : "");
     }
   }
 

@@ -32,6 +32,10 @@ class TuneSweepTest {
     assertEquals(20, p.steps());
     List<TuneSweep.Point> sameLr = List.of(new TuneSweep.Point(1e-3, 20, 0.5, 0, 0), new TuneSweep.Point(1e-3, 10, 0.5, 0, 0));
     assertEquals(10, TuneSweep.pick(g, sameLr).steps(), "same lr and score: fewer steps win");
+    assertTrue(p.atEdge() && p.describe().contains("on the grid's edge"), "5e-4 is the grid's smallest lr");
+    TuneSweep.Grid three = new TuneSweep.Grid(List.of(1e-4, 2e-4, 4e-4), List.of(10, 20, 40), 50);
+    TuneSweep.Pick inner = TuneSweep.pick(three, List.of(new TuneSweep.Point(2e-4, 20, 0.6, 0, 0), new TuneSweep.Point(1e-4, 10, 0.5, 0, 0)));
+    assertTrue(!inner.atEdge() && !inner.describe().contains("edge"), "the middle of both axes is inside the grid");
     Preset applied = p.apply(Preset.ci());
     assertEquals(5e-4, applied.tuneLr(), 0);
     assertEquals(20, applied.tuneSteps());
