@@ -84,13 +84,13 @@ public final class PairedBootstrap {
   /** Mean score of one model over seeds and problems, with its interval. */
   public static Interval mean(double[][] scores, Config config) {
     check(scores, scores, "scores");
-    return run(config, scores, (draw) -> draw.mean(scores));
+    return run(config, scores, (draw) -> draw.mean(scores)).interval();
   }
 
   /** Mean of {@code a - b} over seeds and problems, paired by seed and problem. */
   public static Interval difference(double[][] a, double[][] b, Config config) {
     check(a, b, "b");
-    return run(config, a, (draw) -> draw.mean(a) - draw.mean(b));
+    return run(config, a, (draw) -> draw.mean(a) - draw.mean(b)).interval();
   }
 
   /**
@@ -100,12 +100,28 @@ public final class PairedBootstrap {
    * counts as undefined and widens the interval to infinity once such replicates outnumber a tail.
    */
   public static Interval recoveredGain(double[][] base, double[][] source, double[][] tuned, Config config) {
+    return recovered(base, source, tuned, config).interval();
+  }
+
+  /**
+   * {@link #recoveredGain} with its bookkeeping: how many of the replicates were undefined (source not above base in
+   * that draw). Undefined replicates are dropped; once they outnumber a tail the bounds are infinite.
+   *
+   * @param interval the estimate (NaN when source does not beat base on the data as observed) and its interval.
+   * @param undefined replicates whose drawn gain {@code source - base} was not positive.
+   * @param resamples replicates drawn.
+   */
+  public record Ratio(Interval interval, int undefined, int resamples) {}
+
+  /** {@link #recoveredGain} and how many replicates were undefined. */
+  public static Ratio recovered(double[][] base, double[][] source, double[][] tuned, Config config) {
     check(base, source, "source");
     check(base, tuned, "tuned");
-    return run(config, base, (draw) -> {
+    Outcome o = run(config, base, (draw) -> {
       double gain = draw.mean(source) - draw.mean(base);
       return gain > 0 ? (draw.mean(tuned) - draw.mean(base)) / gain : Double.NaN;
     });
+    return new Ratio(o.interval(), o.undefined(), config.resamples());
   }
 
   /** A statistic of one bootstrap draw (or of the observed data, for the identity draw). */
@@ -133,7 +149,10 @@ public final class PairedBootstrap {
     }
   }
 
-  private static Interval run(Config config, double[][] shape, Statistic stat) {
+  /** An interval and the number of replicates on which the statistic was undefined. */
+  private record Outcome(Interval interval, int undefined) {}
+
+  private static Outcome run(Config config, double[][] shape, Statistic stat) {
     int nSeeds = shape.length;
     int nProblems = shape[0].length;
     double estimate = stat.of(Draw.identity(nSeeds, nProblems));
@@ -151,10 +170,12 @@ public final class PairedBootstrap {
       if (Double.isNaN(reps[r])) undefined++;
     }
     double tail = (1 - config.level()) / 2;
-    if (undefined > tail * reps.length) return new Interval(estimate, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, config.level());
+    if (undefined > tail * reps.length) {
+      return new Outcome(new Interval(estimate, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, config.level()), undefined);
+    }
     // Undefined replicates (at most a tail's worth) are dropped from the side they cannot be placed on: both.
     double[] defined = Arrays.stream(reps).filter(v -> !Double.isNaN(v)).sorted().toArray();
-    return new Interval(estimate, quantile(defined, tail), quantile(defined, 1 - tail), config.level());
+    return new Outcome(new Interval(estimate, quantile(defined, tail), quantile(defined, 1 - tail), config.level()), undefined);
   }
 
   /** The {@code q} quantile of sorted values, linear between order statistics (numpy's default, "linear"). */

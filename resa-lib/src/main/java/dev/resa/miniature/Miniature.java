@@ -88,6 +88,12 @@ public final class Miniature {
 
   private Miniature() {}
 
+  /** The route called {@code name} in {@link #ROUTES}. */
+  public static Route route(String name) {
+    for (Route r : ROUTES) if (r.name().equals(name)) return r;
+    throw new IllegalArgumentException("no route '" + name + "'; routes: " + ROUTES.stream().map(Route::name).toList());
+  }
+
   /** The run directory of a preset and seed under {@code outRoot}. */
   public static Path runDir(Path outRoot, Preset preset, long seed) {
     return outRoot.resolve(preset.name() + "-s" + seed);
@@ -95,6 +101,15 @@ public final class Miniature {
 
   /** Runs (or loads) every stage and writes the report; returns the run's tables. */
   public static Result run(Preset p, Path outRoot, boolean fresh, long seed) throws IOException {
+    return run(p, outRoot, fresh, seed, null);
+  }
+
+  /**
+   * As {@link #run(Preset, Path, boolean, long)}, but with {@code sweep} non-null Stage II's learning rate and step
+   * count (and the SFT baselines', which match them) are first chosen on validation problems ({@link TuneSweep});
+   * the report names the pick. The run directory is the same, so a run with and one without a sweep retrain Stage II.
+   */
+  public static Result run(Preset p, Path outRoot, boolean fresh, long seed, TuneSweep.Grid sweep) throws IOException {
     Djl.init();
     Stages.threads();
     Path dir = runDir(outRoot, p, seed);
@@ -103,13 +118,24 @@ public final class Miniature {
     AtomicFiles.writeString(dir.resolve("preset.json"), RunCache.GSON.toJson(p));
     long t0 = System.nanoTime();
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      Stages s = new Stages(p, dir, seed, root);
-      String base = s.base();
-      String source = s.source(base);
-      String pretrained = s.sae(SaeMode.PRETRAINED, base, null);
-      s.sae(SaeMode.SCRATCH, source, null);
-      s.sae(SaeMode.FINETUNED, source, pretrained);
-      s.sae(SaeMode.SELF, base, null);
+      Stages first = new Stages(p, dir, seed, root);
+      String base = first.base();
+      String source = first.source(base);
+      String pretrained = first.sae(SaeMode.PRETRAINED, base, null);
+      String scratch = first.sae(SaeMode.SCRATCH, source, null);
+      first.sae(SaeMode.FINETUNED, source, pretrained);
+      first.sae(SaeMode.SELF, base, null);
+      TuneSweep.Pick pick = null;
+      Preset used = p;
+      if (sweep != null) {
+        pick = TuneSweep.run(first, p, dir, seed, sweep, base, scratch);
+        used = pick.apply(p);
+        AtomicFiles.writeString(dir.resolve("preset.json"), RunCache.GSON.toJson(used));
+        System.out.println("== " + pick.describe());
+      } else {
+        TuneSweep.clear(dir);
+      }
+      Stages s = sweep == null ? first : new Stages(used, dir, seed, root);
       for (Route r : ROUTES) {
         switch (r.kind()) {
           case SAE_TUNING, CONTROL -> s.tune(r, base, RunCache.keyOf(dir.resolve(r.sae().dir())));
@@ -118,11 +144,63 @@ public final class Miniature {
         }
       }
       for (Route r : ROUTES) s.evaluate(r);
-      Report.write(dir, p, s.testSize());
+      Report.write(dir, used, seed, s.testSize(), pick);
     }
     System.out.printf(Locale.ROOT, "miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), (System.nanoTime() - t0) / 1e9,
         dir.resolve("report.md"));
     return Result.load(dir);
+  }
+
+  /**
+   * Runs (or loads) one full run per seed ({@link #run}, each under its own {@code <preset>-s<seed>/}) and writes their
+   * pooled report under {@code <preset>-seeds<first>-<last>/}: per model mean Pass@1, the verdict's differences and the
+   * recovered share of the RL gain, each with a 95 % paired-bootstrap interval per seed and pooled.
+   *
+   * @param seeds training seeds, at least one, no repeats.
+   */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds) throws IOException {
+    return runSeeds(p, outRoot, fresh, seeds, null);
+  }
+
+  /** As {@link #runSeeds(Preset, Path, boolean, List)}, each seed choosing its own Stage-II lr and steps by {@code sweep} (null: none). */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds, TuneSweep.Grid sweep) throws IOException {
+    if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) throw new IllegalArgumentException("need distinct seeds, got " + seeds);
+    long t0 = System.nanoTime();
+    List<Result> runs = new java.util.ArrayList<>();
+    for (long s : seeds) runs.add(run(p, outRoot, fresh, s, sweep));
+    Path dir = SeedPool.dir(outRoot, p, seeds);
+    Intervals iv = SeedPool.write(dir, p, seeds, runs.stream().map(Result::dir).toList());
+    System.out.printf(Locale.ROOT, "miniature: %d seeds done in %.1f s; pooled report at %s%n", seeds.size(), (System.nanoTime() - t0) / 1e9,
+        dir.resolve("report.md"));
+    return new SeedsResult(dir, runs, iv, Files.readString(dir.resolve("report.md")));
+  }
+
+  /** Seeds {@code first .. first + n - 1}; see {@link #runSeeds(Preset, Path, boolean, List)}. */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n) throws IOException {
+    return runSeeds(p, outRoot, fresh, first, n, null);
+  }
+
+  /** Seeds {@code first .. first + n - 1} with an optional Stage-II sweep per seed. */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n, TuneSweep.Grid sweep) throws IOException {
+    if (n <= 0) throw new IllegalArgumentException("need at least one seed, got " + n);
+    List<Long> seeds = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) seeds.add(first + i);
+    return runSeeds(p, outRoot, fresh, seeds, sweep);
+  }
+
+  /**
+   * Several seeds and their pooled statistics.
+   *
+   * @param dir the pooled folder ({@code report.md}, {@code intervals.csv}, {@code problems.csv}).
+   * @param runs each seed's run, in seed order.
+   * @param intervals every interval, typed; {@link Intervals#table()} is the same as a table.
+   * @param report the pooled {@code report.md}.
+   */
+  public record SeedsResult(Path dir, List<Result> runs, Intervals intervals, String report) {
+    /** The pooled table: statistic, name, seed (or {@code pooled}), estimate, lo, hi, undefined replicates. */
+    public Table pooled() {
+      return intervals.table();
+    }
   }
 
   /**
@@ -172,7 +250,7 @@ public final class Miniature {
 
   /** Scores any model of this task on the preset's held-out problems: a one-row table (model, pass1, greedy, think). */
   public static Table evaluateModel(DecoderLM model, Preset p, String name) {
-    return Stages.score(model, p, name).asTable(name);
+    return Scoring.score(model, p, name).score().asTable(name);
   }
 
   /** A finished run's tables, read back from its directory (what notebooks use). */
@@ -197,7 +275,7 @@ public final class Miniature {
 
     /** Latent activations of the Stage-I SAE {@code mode} on {@code model}'s residual stream at the hook layer. */
     public FeatureActivations featureActivations(SaeMode mode, Model model, String prompt, String completion) throws IOException {
-      return Stages.featureActivations(dir, preset().hookLayer(), mode, model, prompt, completion);
+      return Features.activations(dir, preset().hookLayer(), mode, model, prompt, completion);
     }
 
     /** Per-latent firing frequency of a Stage-I SAE on its training activations. */

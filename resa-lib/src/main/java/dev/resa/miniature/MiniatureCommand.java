@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 /** {@code ./resa miniature}: the paper in miniature, end to end, cached under {@code runs/}. */
 @Command(name = "miniature", mixinStandardHelpOptions = true,
     description = {"Trains base, source (GRPO), SAEs, SAE-tuned and SFT models of a tiny Qwen2 on multi-step arithmetic,",
-        "evaluates them on held-out problems and writes runs/<preset>-s<seed>/report.md, CSVs and HTML plots.",
+        "evaluates them on held-out problems and writes runs/<preset>-s<seed>/report.md, CSVs and HTML plots;",
+        "with --seeds N, one run per seed and a pooled report with 95 %% paired-bootstrap intervals.",
         "Stages already in the run directory are reused; --fresh starts over."})
 public final class MiniatureCommand implements Callable<Integer> {
   @Option(names = "--preset", defaultValue = "default", description = "default (<= 10 min on 2 cores), ci (<= 3 min) or long (the feasibility study's 1400 base steps). Default: ${DEFAULT-VALUE}")
@@ -17,13 +18,27 @@ public final class MiniatureCommand implements Callable<Integer> {
 
   @Mixin RunRoot runs;
 
-  @Option(names = "--seed", defaultValue = "0", description = "seed of models, data order and training. Default: ${DEFAULT-VALUE}")
+  @Option(names = "--seed", defaultValue = "0", description = "seed of models, data order and training (the first seed with --seeds). Default: ${DEFAULT-VALUE}")
   long seed;
+
+  @Option(names = "--seeds", defaultValue = "1", description = {"number of seeds: runs seeds seed..seed+N-1, each its own run, then writes a pooled",
+      "report with paired-bootstrap intervals to runs/<preset>-seeds<first>-<last>/. Default: ${DEFAULT-VALUE}"})
+  int seeds;
+
+  @Option(names = "--sweep", description = {"first pick Stage II's lr and steps (and the SFT baselines', which match them) on validation problems:",
+      "the preset's lr and steps each halved, kept and doubled; writes tune-sweep.csv and names the pick in the report"})
+  boolean sweep;
 
   @Override
   public Integer call() throws Exception {
-    Miniature.Result r = Miniature.run(Preset.named(preset), runs.out, runs.fresh, seed);
-    System.out.println(r.report());
+    if (seeds < 1) throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+    Preset p = Preset.named(preset);
+    TuneSweep.Grid grid = sweep ? TuneSweep.Grid.around(p) : null;
+    if (seeds == 1) {
+      System.out.println(Miniature.run(p, runs.out, runs.fresh, seed, grid).report());
+    } else {
+      System.out.println(Miniature.runSeeds(p, runs.out, runs.fresh, seed, seeds, grid).report());
+    }
     return 0;
   }
 

@@ -27,16 +27,18 @@ final class Report {
 
   private static final Gson GSON = new Gson();
 
-  static void write(Path dir, Preset p, int testSize) throws IOException {
+  /** Writes the CSVs, plots and {@code report.md} of the run of {@code seed} in {@code dir}. */
+  static void write(Path dir, Preset p, long seed, int testSize, TuneSweep.Pick pick) throws IOException {
     Map<String, JsonObject> eval = new LinkedHashMap<>();
     for (Miniature.Route r : Miniature.ROUTES) {
       eval.put(r.name(), GSON.fromJson(Files.readString(dir.resolve("eval").resolve(r.name() + ".json")), JsonObject.class).getAsJsonObject("score"));
     }
-    Table scores = scores(eval);
+    Intervals iv = Intervals.compute(List.of(seed), Intervals.load(List.of(dir)), Intervals.BOOTSTRAP);
+    Table scores = scores(eval, iv);
     Table stages = stages(dir);
     Table costs = costs(dir, eval);
     Table saes = saes(dir, eval);
-    for (Table t : List.of(scores, stages, costs, saes)) csv(t, dir.resolve(t.name() + ".csv"));
+    for (Table t : List.of(scores, stages, costs, saes, iv.table())) csv(t, dir.resolve(t.name() + ".csv"));
     RunPlots.write(dir, scores, saes);
 
     StringBuilder md = new StringBuilder();
@@ -46,10 +48,14 @@ final class Report {
         p.name(), p.hidden(), p.layers(), p.task().minSteps(), p.task().maxSteps(), p.task().digits(),
         p.task().modulus() > 0 ? " mod " + p.task().modulus() : "", p.hookLayer(), p.saeLatents(), p.saeK(), testSize, p.samples()));
     md.append(chanceNote(eval, p, testSize * p.samples()));
-    md.append("## Verdict\n\n").append(verdict(eval, testSize * p.samples())).append("\n");
+    md.append("## Verdict\n\n").append(Verdict.of(iv)).append("\n");
     md.append("## Table 3 / 4 analog: held-out accuracy\n\n").append(markdown(scores)).append('\n');
-    md.append("Pass@1 = mean accuracy of samples at T=0.6, top-p 0.95; `se` = its binomial standard error; think = share of "
-        + "samples with at least one worked step; acc|think and acc|direct split Pass@1 by that decision.\n\n");
+    md.append("Pass@1 = mean accuracy of samples at T=0.6, top-p 0.95; `se` = its binomial standard error (samples taken as "
+        + "independent); `lo`/`hi` = its 95 % bootstrap interval over problems (what the verdict uses); "
+        + "think = share of samples with at least one worked step; acc|think and acc|direct split Pass@1 by that decision.\n\n");
+    md.append("## Intervals\n\n").append(iv.markdown()).append('\n');
+    md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(p, pick)).append('\n');
+    if (pick != null) md.append(pick.describe()).append("\n\n");
     md.append("## Stage I: SAEs (Table 4's modes)\n\n").append(markdown(saes)).append('\n');
     md.append("FVU on held-out CoT-free texts of each model; start/final KL = token-mean KL(base || spliced base) before "
         + "and after Stage II.\n\n");
@@ -65,24 +71,27 @@ final class Report {
     return o.has(k) && !o.get(k).isJsonNull() ? o.get(k).getAsDouble() : Double.NaN;
   }
 
-  private static Table scores(Map<String, JsonObject> eval) {
+  private static Table scores(Map<String, JsonObject> eval, Intervals iv) {
     StringColumn model = StringColumn.create("model"), route = StringColumn.create("route"), role = StringColumn.create("role");
-    DoubleColumn pass1 = DoubleColumn.create("pass1"), se = DoubleColumn.create("se"), greedy = DoubleColumn.create("greedy"),
+    DoubleColumn pass1 = DoubleColumn.create("pass1"), se = DoubleColumn.create("se"), lo = DoubleColumn.create("lo"), hi = DoubleColumn.create("hi"),
+        greedy = DoubleColumn.create("greedy"),
         think = DoubleColumn.create("think"), accThink = DoubleColumn.create("acc_think"), accDirect = DoubleColumn.create("acc_direct");
     for (Miniature.Route r : Miniature.ROUTES) {
       JsonObject s = eval.get(r.name());
-      double p1 = num(s, "pass1"), n = num(s, "completions");
       model.append(r.name());
       route.append(label(r.kind()));
       role.append(r.role());
+      double p1 = num(s, "pass1");
       pass1.append(p1);
-      se.append(Math.sqrt(p1 * (1 - p1) / n));
+      se.append(Math.sqrt(p1 * (1 - p1) / num(s, "completions")));
+      lo.append(iv.means().get(r).pooled().lo());
+      hi.append(iv.means().get(r).pooled().hi());
       greedy.append(num(s, "greedy"));
       think.append(num(s, "thinkRate"));
       accThink.append(num(s, "pass1Thinking"));
       accDirect.append(num(s, "pass1Direct"));
     }
-    return Table.create("scores", model, route, pass1, se, greedy, think, accThink, accDirect, role);
+    return Table.create("scores", model, route, pass1, se, lo, hi, greedy, think, accThink, accDirect, role);
   }
 
   private static Table stages(Path dir) throws IOException {
@@ -183,30 +192,6 @@ final class Report {
     return Table.create("saes", mode, model, data, fvuTrain, l0, dead, fvuSource, fvuBase, tuned, startKl, finalKl, pass1);
   }
 
-  /** The plain-language verdict: which of the paper's claims held, each with the numbers behind it. */
-  static String verdict(Map<String, JsonObject> eval, int n) {
-    double base = num(eval.get("base"), "pass1"), source = num(eval.get("source"), "pass1"), resa = num(eval.get("resa"), "pass1");
-    double self = num(eval.get("resa-self"), "pass1"), ctl = num(eval.get("control-random"), "pass1");
-    double sftFree = num(eval.get("sft-cotfree"), "pass1"), sftCot = num(eval.get("sft-cot"), "pass1");
-    double margin = 2 * Math.sqrt(2 * 0.25 / n); // 2 se of a difference of two proportions near 0.5 (conservative)
-    boolean rlWins = source > base + margin;
-    boolean resaWins = resa > base + margin;
-    boolean resaNearSource = resa >= source - margin;
-    boolean beatsSft = resa > sftFree + margin && resa > sftCot + margin;
-    boolean beatsControl = resa > ctl + margin;
-    StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "The paper's ordering (CoT SFT < CoT-free SFT < base < Resa ~ source) **%s** at this scale. "
-            + "Differences count only beyond +-%.3f (two standard errors of a difference, n=%d samples per model).%n%n",
-        rlWins && resaWins && resaNearSource && beatsSft ? "reproduced" : "did NOT reproduce", margin, n));
-    s.append(claim("RL (source) beats base", rlWins, source, base));
-    s.append(claim("SAE-Tuning (Resa) beats base", resaWins, resa, base));
-    s.append(claim("Resa comes within noise of source (or above)", resaNearSource, resa, source));
-    s.append(claim("Resa beats both SFT baselines", beatsSft, resa, Math.max(sftFree, sftCot)));
-    s.append(claim("Resa beats the random-distortion control (same starting KL, no SAE)", beatsControl, resa, ctl));
-    s.append(String.format(Locale.ROOT, "- Base as its own source (Tina-0-step): Pass@1 %.3f vs base %.3f.%n", self, base));
-    return s.toString();
-  }
-
   private static String label(Miniature.Kind k) {
     return switch (k) {
       case PRETRAINING -> "pretraining";
@@ -229,10 +214,6 @@ final class Report {
     return String.format(Locale.ROOT, "> **Every model is at chance** (best Pass@1 %.3f; chance %.3f +- %.3f): this preset is too small to "
         + "train a base that reasons, so the verdict below is noise. Run `./resa miniature` (the default preset) for a real result.%n%n",
         best, chance, margin);
-  }
-
-  private static String claim(String what, boolean held, double a, double b) {
-    return String.format(Locale.ROOT, "- %s: **%s** (%.3f vs %.3f, difference %+.3f)%n", what, held ? "yes" : "no", a, b, a - b);
   }
 
   /** {@code v} with 3 significant digits, no exponent for everyday magnitudes (0.0123, 1.23, 123, 1234). */

@@ -7,10 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.resa.activations.ActivationCache;
 import dev.resa.activations.ActivationSource;
 import dev.resa.activations.Packing;
-import dev.resa.eval.EvalConfig;
-import dev.resa.eval.Evaluator;
-import dev.resa.eval.LmBackend;
-import dev.resa.eval.Prompts;
 import dev.resa.io.SafeTensors;
 import dev.resa.miniature.Miniature.Experiment;
 import dev.resa.miniature.Miniature.Kind;
@@ -72,7 +68,7 @@ final class Stages {
     this.dir = dir;
     this.seed = seed;
     this.root = root;
-    this.trainPool = new ArithmeticTask(p.task()).problems(Split.TRAIN, 20_000, seed);
+    this.trainPool = new ArithmeticTask(p.task()).problems(Split.TRAIN, POOL, seed);
     this.test = testSet(p);
   }
 
@@ -84,6 +80,22 @@ final class Stages {
   int testSize() {
     return test.size();
   }
+
+  /** Problems the seed's training draws from (the first {@link #POOL} train-split problems of its seed). */
+  List<ArithmeticTask.Problem> trainPool() {
+    return trainPool;
+  }
+
+  /**
+   * {@code n} validation problems: the train-split problems drawn right after the seed's pool, so they are disjoint
+   * from the test split (by hash) and from every problem this seed trains on.
+   */
+  List<ArithmeticTask.Problem> validation(int n) {
+    return new ArithmeticTask(p.task()).problems(Split.TRAIN, POOL + n, seed).subList(POOL, POOL + n);
+  }
+
+  /** Size of a seed's pool of training problems. */
+  static final int POOL = 20_000;
 
   /**
    * One intra-op thread unless {@code RESA_THREADS} says otherwise: the miniature's matrices are so small that
@@ -131,8 +143,11 @@ final class Stages {
     tok.save(d.resolve("char_tokenizer.json")); // so ./resa eval / generate open the folder like any model
   }
 
+  /** LoRA dropout of every route (GRPO, Stage II, SFT): 0.05, the recipe of Resa and Tina (PEFT: on A's input, training only). */
+  static final double LORA_DROPOUT = 0.05;
+
   private LoraConfig lora(int fromLayer, long loraSeed) {
-    return new LoraConfig(p.loraRank(), p.loraAlpha(), 0.0, LoraConfig.ALL_TARGETS, LoraConfig.layersFrom(fromLayer, p.layers()), loraSeed);
+    return new LoraConfig(p.loraRank(), p.loraAlpha(), LORA_DROPOUT, LoraConfig.ALL_TARGETS, LoraConfig.layersFrom(fromLayer, p.layers()), loraSeed);
   }
 
   private LoraTrainer.Config loop(double lr, Path out) {
@@ -180,7 +195,7 @@ final class Stages {
   /** Source: CoT-free GRPO on base (reward = the task's grader), merged. */
   String source(String baseKey) throws IOException {
     Path d = dir.resolve("source");
-    String key = RunCache.key("source", baseKey, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), p.maxNewTokens());
+    String key = RunCache.key("source", baseKey, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, p.maxNewTokens());
     if (RunCache.done(d, key)) return key;
     System.out.println("== source: CoT-free GRPO with LoRA on base, then merge");
     long t0 = System.nanoTime();
@@ -312,7 +327,7 @@ final class Stages {
   }
 
   private String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
-    String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
+    String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed);
     if (RunCache.done(d, key)) return key;
     System.out.println("== Stage II: " + name);
     long t0 = System.nanoTime();
@@ -334,6 +349,32 @@ final class Stages {
       }
     }
     return key;
+  }
+
+  /** Called after each Stage-II step with the base model and its live adapter (in evaluation mode). */
+  interface Watch {
+    void at(int step, DecoderLM adapted) throws IOException;
+  }
+
+  /**
+   * Stage II of base with the SAE in {@code saeDir}, exactly as {@link #tune} runs it (same adapter seed, data, dropout
+   * masks; the schedule is constant, so step s of a longer run equals a run of s steps), at learning rate {@code lr},
+   * calling {@code watch} after every step. Nothing is saved. Returns the step log.
+   */
+  Table tuneWatched(Path saeDir, double lr, int steps, Watch watch) throws IOException {
+    try (DecoderLM model = load(dir.resolve("base")); SparseCoder sae = SparsifyFormat.read(saeDir, root)) {
+      SaeTuning.Config cfg = SaeTuning.Config.resa(p.hookLayer()).withLora(lora(p.hookLayer() + 1, seed + 3)).withTrain(LoraTrainer.Config.of(lr));
+      try (SaeTuning tuning = new SaeTuning(model, frozen(model, sae::reconstruct), cfg)) {
+        tuning.trainer().onStep(log -> {
+          try {
+            watch.at(log.rows(), model);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+        return tuning.train(Batches.pairs(tok, seed + 3, mix(0, p.tuneBatch())), steps).log().table();
+      }
+    }
   }
 
   /** A splice as a frozen {@link Splice} (no gradient flows into it). */
@@ -375,7 +416,7 @@ final class Stages {
   String sft(Route r, String baseKey) throws IOException {
     Path d = dir.resolve(r.dir());
     boolean traces = r.kind() == Kind.SFT_COT;
-    String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), seed);
+    String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed);
     if (RunCache.done(d, key)) return key;
     System.out.println("== SFT baseline: " + r.name());
     long t0 = System.nanoTime();
@@ -394,54 +435,29 @@ final class Stages {
     evaluate(dir.resolve(r.dir()), dir.resolve("eval").resolve(r.name()), r.name());
   }
 
-  private Score evaluate(Path modelDir, Path d, String name) throws IOException {
+  /** Scores into {@code <d>.json} (summary) and {@code <d>/problems.csv} (per problem, for the bootstrap). */
+  private Scoring.Score evaluate(Path modelDir, Path d, String name) throws IOException {
     String key = RunCache.key("eval", RunCache.keyOf(modelDir), p.testProblems(), p.samples(), p.maxNewTokens());
     Path f = d.resolveSibling(d.getFileName() + ".json");
-    if (RunCache.done(d, key) && Files.isRegularFile(f)) return RunCache.GSON.fromJson(Files.readString(f), Wrapper.class).score();
+    if (RunCache.done(d, key) && Files.isRegularFile(f) && Files.isRegularFile(problemsFile(d))) {
+      return RunCache.GSON.fromJson(Files.readString(f), Wrapper.class).score();
+    }
     long t0 = System.nanoTime();
     try (DecoderLM model = load(modelDir)) {
-      Score s = score(model, p, name);
-      dev.resa.io.AtomicFiles.writeString(f, RunCache.GSON.toJson(new Wrapper(s, (System.nanoTime() - t0) / 1e9)));
+      Scoring.Scored s = Scoring.score(model, p, name);
+      s.problems().write(problemsFile(d));
+      dev.resa.io.AtomicFiles.writeString(f, RunCache.GSON.toJson(new Wrapper(s.score(), (System.nanoTime() - t0) / 1e9)));
       RunCache.finish(d, key, Table.create("none"), t0, Map.of());
-      return s;
+      return s.score();
     }
   }
 
-  private record Wrapper(Score score, double wall_s) {}
-
-  /**
-   * Held-out scoring as Resa reports it, through {@link Evaluator} with the task's grader: Pass@1 = mean correctness
-   * of {@code samples} samples per problem at T = 0.6, top-p 0.95; greedy accuracy; think rate = share of sampled
-   * completions with at least one worked step; accuracy split by that decision.
-   */
-  record Score(double pass1, double greedy, double thinkRate, double pass1Thinking, double pass1Direct, int completions) {
-    Table asTable(String name) {
-      return Table.create("scores", StringColumn.create("model", List.of(name)), DoubleColumn.create("pass1", pass1),
-          DoubleColumn.create("greedy", greedy), DoubleColumn.create("think", thinkRate));
-    }
+  /** Where a route's per-problem scores live: {@code eval/<route>/problems.csv}. */
+  static Path problemsFile(Path evalDir) {
+    return evalDir.resolve("problems.csv");
   }
 
-  static Score score(DecoderLM model, Preset p, String name) {
-    List<dev.resa.eval.Problem> problems = testSet(p).stream().map(ArithmeticTask::asProblem).toList();
-    LmBackend backend = new LmBackend(model, ArithmeticTask.tokenizer(), name, true);
-    EvalConfig sampled = EvalConfig.paper(p.maxNewTokens()).withTemplate(Prompts.RAW).withSamples(p.samples()).withBatchSize(400).withSeed(1234);
-    try {
-      List<Evaluator.Sample> greedy = new Evaluator(backend, sampled.withSampling(0, 1).withSamples(1), ArithmeticTask.check()).run("greedy " + name, problems, null).samples();
-      List<Evaluator.Sample> s = new Evaluator(backend, sampled, ArithmeticTask.check()).run("eval " + name, problems, null).samples();
-      int right = 0, thinking = 0, thinkRight = 0;
-      for (Evaluator.Sample x : s) {
-        boolean thinks = ArithmeticTask.thinks(x.completion());
-        if (x.correct()) right++;
-        if (thinks) thinking++;
-        if (thinks && x.correct()) thinkRight++;
-      }
-      int n = s.size(), direct = n - thinking;
-      return new Score((double) right / n, greedy.stream().filter(Evaluator.Sample::correct).count() / (double) greedy.size(), (double) thinking / n,
-          thinking == 0 ? Double.NaN : (double) thinkRight / thinking, direct == 0 ? Double.NaN : (double) (right - thinkRight) / direct, n);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
+  private record Wrapper(Scoring.Score score, double wall_s) {}
 
   /** See {@link Miniature#experiment}. */
   Table experiment(Experiment e) throws IOException {
@@ -461,7 +477,7 @@ final class Stages {
     if (e.tuneSteps() > 0) {
       s.tune(ed.resolve("tuned"), e.name(), RunCache.keyOf(dir.resolve("base")), ed.resolve("sae"), saeKey, false, e.layer(), e.tuneSteps());
       Map<String, Double> st = RunCache.read(ed.resolve("tuned"));
-      Score sc = s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), e.name());
+      Scoring.Score sc = s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), e.name());
       tuned = new double[] {st.get("start_kl"), st.get("final_kl"), sc.pass1(), sc.greedy(), sc.thinkRate()};
     }
     Table t = Table.create(e.name(), StringColumn.create("experiment", List.of(e.name())), IntColumn.create("layer", new int[] {e.layer()}),
@@ -469,30 +485,5 @@ final class Stages {
     String[] cols = {"start_kl", "final_kl", "pass1", "greedy", "think"};
     for (int i = 0; i < cols.length; i++) t.addColumns(DoubleColumn.create(cols[i], new double[] {tuned[i]}));
     return t;
-  }
-
-  /** Latent activations [T][m] of a run's Stage-I SAE on {@code <bos> prompt completion} at the hook layer. */
-  static Miniature.Result.FeatureActivations featureActivations(Path dir, int layer, SaeMode mode, Model model, String prompt, String completion)
-      throws IOException {
-    CharTokenizer tok = ArithmeticTask.tokenizer();
-    int[] ids = tok.encode("<bos>" + prompt + completion);
-    long[] chunk = new long[ids.length];
-    for (int i = 0; i < ids.length; i++) chunk[i] = ids[i];
-    try (NDManager m = dev.resa.core.Djl.newManager(dev.resa.core.Djl.defaultDevice());
-         DecoderLM lm = HfCheckpoint.load(dir.resolve(model.dir()), m);
-         SparseCoder sae = SparsifyFormat.read(dir.resolve(mode.dir()), m)) {
-      NDArray h = new ActivationSource(lm, List.of("layers." + layer)).capture(List.of(chunk), m).get("layers." + layer); // [T, D]
-      SparseCoder.TopK top = sae.encode(h); // [T, k] each
-      int k = sae.config().k();
-      float[] v = top.values().toFloatArray();
-      long[] idx = top.indices().toLongArray();
-      float[][] acts = new float[ids.length][sae.config().numLatents()];
-      List<String> tokens = new ArrayList<>();
-      for (int t = 0; t < ids.length; t++) {
-        for (int j = 0; j < k; j++) acts[t][(int) idx[t * k + j]] = v[t * k + j];
-        tokens.add(tok.decode(new int[] {ids[t]}).replace("\n", "\\n"));
-      }
-      return new Miniature.Result.FeatureActivations(tokens, acts);
-    }
   }
 }

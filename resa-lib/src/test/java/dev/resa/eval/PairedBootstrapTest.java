@@ -157,6 +157,26 @@ class PairedBootstrapTest {
   }
 
   @Test
+  void recoveredCountsItsUndefinedReplicates() {
+    // base 0 on every problem; source 1 on problem 0 only; tuned equal to source. A replicate is undefined exactly when
+    // it never draws problem 0: probability (1 - 1/n)^n, about 0.349 for n = 20, so ~698 of 2000 replicates.
+    int n = 20;
+    double[][] base = new double[1][n];
+    double[][] source = new double[1][n];
+    source[0][0] = 1;
+    PairedBootstrap.Ratio r = PairedBootstrap.recovered(base, source, source, FAST);
+    double expected = Math.pow(1 - 1.0 / n, n) * FAST.resamples();
+    assertEquals(expected, r.undefined(), 5 * Math.sqrt(expected), "undefined replicates ~ binomial(2000, 0.349)");
+    assertEquals(FAST.resamples(), r.resamples());
+    assertEquals(1.0, r.interval().estimate(), 1e-12, "tuned = source recovers all of the gain");
+    assertTrue(Double.isInfinite(r.interval().lo()), "undefined replicates outnumber a tail: unbounded");
+    // with the gain on every problem, no replicate is undefined
+    double[][] all = new double[1][n];
+    java.util.Arrays.fill(all[0], 1);
+    assertEquals(0, PairedBootstrap.recovered(base, all, all, FAST).undefined());
+  }
+
+  @Test
   void unpairedShapesAreRejectedWithTheCounts() {
     var e = assertThrows(IllegalArgumentException.class,
         () -> PairedBootstrap.difference(new double[1][10], new double[1][9], FAST));
