@@ -8,9 +8,9 @@ import picocli.CommandLine.Option;
 
 /** {@code ./resa miniature}: the paper in miniature, end to end, cached under {@code runs/}. */
 @Command(name = "miniature", mixinStandardHelpOptions = true,
-    description = {"Trains base, source (GRPO), SAEs, SAE-tuned and SFT models of a tiny Qwen2 on multi-step arithmetic,",
-        "evaluates them on held-out problems and writes runs/<preset>-s<seed>/report.md, CSVs and HTML plots;",
-        "with --seeds N, one run per seed and a pooled report with 95 %% paired-bootstrap intervals.",
+    header = "The paper in miniature: base, RL source, SAEs, SAE-tuned and SFT models of a tiny Qwen2, end to end.",
+    description = {"Trains on multi-step arithmetic, scores held-out problems and writes runs/<preset>-s<seed>/report.md, CSVs",
+        "and HTML plots. --seeds N makes one run per seed and pools them with 95 %% paired-bootstrap intervals.",
         "Stages already in the run directory are reused; --fresh starts over."})
 public final class MiniatureCommand implements Callable<Integer> {
   @Option(names = "--preset", defaultValue = "default", description = "default (<= 10 min on 2 cores), ci (<= 3 min) or long (the feasibility study's 1400 base steps). Default: ${DEFAULT-VALUE}")
