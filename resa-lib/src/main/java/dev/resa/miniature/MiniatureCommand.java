@@ -7,11 +7,11 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code ./resa miniature}: the paper in miniature, end to end, cached under {@code runs/}. */
-@Command(name = "miniature", mixinStandardHelpOptions = true,
-    header = "The paper in miniature: base, RL source, SAEs, SAE-tuned and SFT models of a tiny Qwen2, end to end.",
-    description = {"Trains on multi-step arithmetic, scores held-out problems and writes runs/<preset>-s<seed>/report.md, CSVs",
-        "and HTML plots. --seeds N makes one run per seed and pools them with 95 %% paired-bootstrap intervals.",
-        "Stages already in the run directory are reused; --fresh starts over."})
+@Command(name = "miniature", mixinStandardHelpOptions = true, description = {
+    "The paper in miniature: base, RL source, SAEs, SAE-tuned and SFT models of a tiny Qwen2, trained and scored.",
+    "Trains on multi-step arithmetic, evaluates on held-out problems and writes runs/<preset>-s<seed>/report.md, CSVs and "
+        + "HTML plots; with --seeds N, one run per seed and a pooled report with 95 %% paired-bootstrap intervals. Stages "
+        + "already in the run directory are reused; --fresh starts over."})
 public final class MiniatureCommand implements Callable<Integer> {
   @Option(names = "--preset", defaultValue = "default", description = "default (<= 10 min on 2 cores), ci (<= 3 min) or long (the feasibility study's 1400 base steps). Default: ${DEFAULT-VALUE}")
   String preset;
@@ -21,12 +21,12 @@ public final class MiniatureCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "seed of models, data order and training (the first seed with --seeds). Default: ${DEFAULT-VALUE}")
   long seed;
 
-  @Option(names = "--seeds", defaultValue = "1", description = {"number of seeds: runs seeds seed..seed+N-1, each its own run, then writes a pooled",
-      "report with paired-bootstrap intervals to runs/<preset>-seeds<first>-<last>/. Default: ${DEFAULT-VALUE}"})
+  @Option(names = "--seeds", defaultValue = "1", description = "number of seeds: runs seeds seed..seed+N-1, each its own run, "
+      + "then writes a pooled report with paired-bootstrap intervals to runs/<preset>-seeds<first>-<last>/. Default: ${DEFAULT-VALUE}")
   int seeds;
 
-  @Option(names = "--sweep", description = {"first pick Stage II's lr and steps (and the SFT baselines', which match them) on validation problems:",
-      "the preset's lr and steps each halved, kept and doubled; writes tune-sweep.csv and names the pick in the report"})
+  @Option(names = "--sweep", description = "first pick Stage II's lr and steps (and the SFT baselines', which match them) on "
+      + "validation problems: the preset's lr and steps each halved, kept and doubled; writes tune-sweep.csv and names the pick in the report")
   boolean sweep;
 
   @Override

@@ -2,6 +2,7 @@ package dev.resa.sae;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.resa.core.NativeHeap;
 import dev.resa.io.SafeTensors;
 import dev.resa.train.AdamW;
 import dev.resa.train.NonFiniteException;
@@ -303,6 +304,8 @@ public final class SaeTrainer implements AutoCloseable {
         bar.update(step, shown);
         if (dir != null && config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) saveCheckpoint(dir);
       }
+    } finally {
+      NativeHeap.trim(); // what the steps kept goes back before the next stage
     }
     return history;
   }

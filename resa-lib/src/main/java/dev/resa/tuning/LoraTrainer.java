@@ -3,6 +3,7 @@ package dev.resa.tuning;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.resa.core.NativeHeap;
 import dev.resa.io.SafeTensors;
 import dev.resa.model.DecoderLM;
 import dev.resa.train.AdamW;
@@ -213,6 +214,8 @@ public final class LoraTrainer {
         }
         onStep.accept(log);
       }
+    } finally {
+      NativeHeap.trim(); // the steps' freed activations go back before the next stage (merge, evaluation)
     }
     Path adapterDir = null;
     if (out != null) {
