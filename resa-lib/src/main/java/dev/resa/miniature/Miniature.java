@@ -238,6 +238,16 @@ public final class Miniature {
     }
   }
 
+  /**
+   * Table 4's source sweep on a run that {@link #run} has finished: for each source step (GRPO rounds; 0 is base,
+   * {@code rlSteps} the finished source, the others the source stage's kept checkpoints, see
+   * {@link SourceSweep#availableSteps}), an SAE from scratch on that source, SAE-Tuning of base with it and held-out
+   * scores. Cached under {@code <run>/experiments/source-step-<k>/}. See {@link SourceSweep#table} for the columns.
+   */
+  public static Table sourceSweep(Preset p, Path outRoot, long seed, int... steps) throws IOException {
+    return SourceSweep.table(SourceSweep.run(p, outRoot, seed, steps));
+  }
+
   /** Saves a model as a HF folder ({@code config.json} + {@code model.safetensors}). */
   public static void saveModel(DecoderLM model, Path d) throws IOException {
     HfCheckpoint.save(model, d);

@@ -195,7 +195,8 @@ final class Stages {
   /** Source: CoT-free GRPO on base (reward = the task's grader), merged. */
   String source(String baseKey) throws IOException {
     Path d = dir.resolve("source");
-    String key = RunCache.key("source", baseKey, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, p.maxNewTokens());
+    int every = SourceSweep.checkpointLoopSteps(p); // GRPO loop steps between kept adapters, for the source sweep
+    String key = RunCache.key("source", baseKey, every, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, p.maxNewTokens());
     if (RunCache.done(d, key)) return key;
     System.out.println("== source: CoT-free GRPO with LoRA on base, then merge");
     long t0 = System.nanoTime();
@@ -203,7 +204,7 @@ final class Stages {
     for (var q : new ArithmeticTask(p.task()).problems(Split.TRAIN, p.rlSteps() * p.rlPrompts(), seed * 7919)) problems.add(ArithmeticTask.asProblem(q));
     Grpo.Reward exact = (completion, answer) -> ArithmeticTask.extractAnswer(completion).map(answer::equals).orElse(false) ? 1 : 0;
     Grpo.Config cfg = Grpo.Config.defaults().withLora(lora(0, seed + 1)).withGroups(p.rlPrompts(), p.rlGroup()).withMaxNewTokens(p.maxNewTokens())
-        .withTemperature(p.rlTemperature()).withKlBeta(p.rlKl()).withRounds(p.rlSteps()).withSeed(seed + 1).withTrain(loop(p.rlLr(), d));
+        .withTemperature(p.rlTemperature()).withKlBeta(p.rlKl()).withRounds(p.rlSteps()).withSeed(seed + 1).withTrain(LoraTrainer.Config.of(p.rlLr()).withOutput(d, every, "base"));
     List<Double> thinkRate = new ArrayList<>();
     try (DecoderLM model = load(dir.resolve("base")); Grpo grpo = new Grpo(model, tok, exact, cfg)) {
       grpo.onCompletions(texts -> thinkRate.add(texts.stream().filter(ArithmeticTask::thinks).count() / (double) texts.size()));
@@ -219,12 +220,12 @@ final class Stages {
   }
 
   /** Activations of {@code model} at the hook layer over {@code texts}, cached on disk (shared by SAEs that read them). */
-  private Path activations(Model model, String modelKey, String dataName, List<String[]> texts) throws IOException {
-    Path d = dir.resolve("acts").resolve(model.dir() + "-" + dataName + "-layers." + p.hookLayer());
+  private Path activations(Path modelDir, String modelKey, String dataName, List<String[]> texts) throws IOException {
+    Path d = dir.resolve("acts").resolve(dir.relativize(modelDir).toString().replace(java.io.File.separatorChar, '-') + "-" + dataName + "-layers." + p.hookLayer());
     String key = RunCache.key("acts", modelKey, dataName, texts.size(), p.hookLayer());
     if (RunCache.done(d, key)) return d;
     long t0 = System.nanoTime();
-    try (DecoderLM lm = load(dir.resolve(model.dir()))) {
+    try (DecoderLM lm = load(modelDir)) {
       ActivationCache.Info info = ActivationCache.write(d, new ActivationSource(lm, List.of(hook())), chunks(texts), 64, SafeTensors.FloatFormat.F32);
       RunCache.finish(d, key, Table.create("none"), t0, Map.of("rows", (double) info.rows(), "flops", Costs.capture(lm.config(), info.rows(), p.hookLayer())));
     }
@@ -237,16 +238,21 @@ final class Stages {
 
   /** Stage I in one mode: SaeTrainer (the preset's optimiser, SignSGD + Schedule-Free by default) on cached activations. */
   String sae(SaeMode mode, String modelKey, String initKey) throws IOException {
-    return sae(dir.resolve(mode.dir()), mode.model, modelKey, mode == SaeMode.PRETRAINED ? "pretrain" : "trigger",
+    return sae(dir.resolve(mode.dir()), dir.resolve(mode.model.dir()), modelKey, mode == SaeMode.PRETRAINED ? "pretrain" : "trigger",
         mode == SaeMode.PRETRAINED ? mix(p.traceShare(), p.saeTexts()).apply(new Random(seed + 5)) : triggerTexts(),
         mode == SaeMode.FINETUNED ? dir.resolve(SaeMode.PRETRAINED.dir()) : null, initKey, p.saeSteps());
   }
 
-  private String sae(Path d, Model model, String modelKey, String dataName, List<String[]> texts, Path init, String initKey, int steps) throws IOException {
-    Path acts = activations(model, modelKey, dataName, texts);
+  /** Stage I from scratch on the model in {@code modelDir} over the trigger texts, as {@link SaeMode#SCRATCH} and SELF train theirs. */
+  String scratchSae(Path d, Path modelDir, String modelKey) throws IOException {
+    return sae(d, modelDir, modelKey, "trigger", triggerTexts(), null, null, p.saeSteps());
+  }
+
+  private String sae(Path d, Path modelDir, String modelKey, String dataName, List<String[]> texts, Path init, String initKey, int steps) throws IOException {
+    Path acts = activations(modelDir, modelKey, dataName, texts);
     String key = RunCache.key("sae", RunCache.keyOf(acts), initKey, p.saeLatents(), p.saeK(), p.saeOptimizer(), p.saeLr(), steps, p.saeBatch(), seed);
     if (RunCache.done(d, key)) return key;
-    System.out.println("== Stage I: SAE " + d.getFileName() + " on " + model.dir() + ", " + hook() + " (" + p.saeOptimizer() + ")");
+    System.out.println("== Stage I: SAE " + dir.relativize(d) + " on " + dir.relativize(modelDir) + ", " + hook() + " (" + p.saeOptimizer() + ")");
     long t0 = System.nanoTime();
     SparseCoder start = init != null ? SparsifyFormat.read(init, root) : SparseCoder.init(SparseCoderConfig.of(p.hidden(), p.saeLatents(), p.saeK()), root, 42);
     SaeTrainer.Config cfg = SaeTrainer.Config.resa().withOptimizer(p.saeOptimizer()).withLr(p.saeLr()).withDeadThreshold(50L * p.saeBatch());
@@ -326,7 +332,7 @@ final class Stages {
     return tune(dir.resolve(r.dir()), r.name(), baseKey, dir.resolve(r.sae().dir()), saeKey, r.kind() == Kind.CONTROL, p.hookLayer(), p.tuneSteps());
   }
 
-  private String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
+  String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
     String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed);
     if (RunCache.done(d, key)) return key;
     System.out.println("== Stage II: " + name);
@@ -436,7 +442,7 @@ final class Stages {
   }
 
   /** Scores into {@code <d>.json} (summary) and {@code <d>/problems.csv} (per problem, for the bootstrap). */
-  private Scoring.Score evaluate(Path modelDir, Path d, String name) throws IOException {
+  Scoring.Score evaluate(Path modelDir, Path d, String name) throws IOException {
     String key = RunCache.key("eval", RunCache.keyOf(modelDir), p.testProblems(), p.samples(), p.maxNewTokens());
     Path f = d.resolveSibling(d.getFileName() + ".json");
     if (RunCache.done(d, key) && Files.isRegularFile(f) && Files.isRegularFile(problemsFile(d))) {
@@ -471,7 +477,7 @@ final class Stages {
     List<String[]> texts = e.trigger() == null ? s.triggerTexts()
         : new ArithmeticTask(e.trigger()).problems(Split.TRAIN, p.saeTexts(), seed).stream().map(Stages::cotFree).toList();
     String data = e.trigger() == null ? "trigger" : "trigger-" + RunCache.key(e.trigger());
-    String saeKey = s.sae(ed.resolve("sae"), e.saeModel(), RunCache.keyOf(dir.resolve(e.saeModel().dir())), data, texts, null, null, e.saeSteps());
+    String saeKey = s.sae(ed.resolve("sae"), dir.resolve(e.saeModel().dir()), RunCache.keyOf(dir.resolve(e.saeModel().dir())), data, texts, null, null, e.saeSteps());
     Map<String, Double> sae = RunCache.read(ed.resolve("sae"));
     double[] tuned = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
     if (e.tuneSteps() > 0) {
