@@ -161,9 +161,9 @@ public final class SourceSweep {
     return DoubleColumn.create(name, rows.stream().mapToDouble(f).toArray());
   }
 
-  /** Pass@1 (of each step's source and of SAE-tuned base, with its interval's bounds) and think rates against source step. */
+  /** Pass@1 of each step's source and of SAE-tuned base (its 95 % interval shaded), and both think rates, against source step. */
   public static Figure plot(Table sweep) {
-    return Plots.curves("Source sweep: SAE-Tuning from sources after k GRPO rounds", sweep, "source_step",
-        "source_pass1", "pass1", "pass1_lo", "pass1_hi", "source_think", "think");
+    return Plots.curvesWithBand("Source sweep: SAE-Tuning with an SAE from the source after k GRPO rounds", sweep, "source_step",
+        "pass1_lo", "pass1_hi", "pass1 95 % interval", "source_pass1", "pass1", "source_think", "think");
   }
 }

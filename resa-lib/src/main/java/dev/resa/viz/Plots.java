@@ -17,6 +17,7 @@ import tech.tablesaw.api.Table;
 import tech.tablesaw.plotly.components.Axis;
 import tech.tablesaw.plotly.components.Figure;
 import tech.tablesaw.plotly.components.Layout;
+import tech.tablesaw.plotly.components.Line;
 import tech.tablesaw.plotly.traces.BarTrace;
 import tech.tablesaw.plotly.traces.HeatmapTrace;
 import tech.tablesaw.plotly.traces.HistogramTrace;
@@ -71,6 +72,28 @@ public final class Plots {
     Layout layout = Layout.builder(title, x, yTitle).height(HEIGHT).showLegend(ys.length > 1).build();
     return new Figure(layout, traces.toArray(Trace[]::new));
   }
+
+  /**
+   * Lines with markers of numeric columns {@code ys} against {@code x}, over a shaded band from column {@code lo} to
+   * column {@code hi} (an interval around one of the lines, such as a 95 % bootstrap interval), named {@code band} in
+   * the legend. The band is drawn first, so the lines sit on top.
+   */
+  public static Figure curvesWithBand(String title, Table t, String x, String lo, String hi, String band, String... ys) {
+    requireColumns(t, x, lo, hi);
+    requireColumns(t, ys);
+    NumericColumn<?> xs = t.numberColumn(x);
+    Line none = Line.builder().width(0).build();
+    List<Trace> traces = new ArrayList<>();
+    traces.add(ScatterTrace.builder(xs, t.numberColumn(lo)).mode(ScatterTrace.Mode.LINE).line(none).showLegend(false).name(lo).build());
+    traces.add(ScatterTrace.builder(xs, t.numberColumn(hi)).mode(ScatterTrace.Mode.LINE).line(none).fill(ScatterTrace.Fill.TO_NEXT_Y)
+        .fillColor(BAND_COLOR).name(band).build());
+    for (String y : ys) traces.add(ScatterTrace.builder(xs, t.numberColumn(y)).mode(ScatterTrace.Mode.LINE_AND_MARKERS).name(y).build());
+    Layout layout = Layout.builder(title, x, ys.length == 1 ? ys[0] : "value").height(HEIGHT).showLegend(true).build();
+    return new Figure(layout, traces.toArray(Trace[]::new));
+  }
+
+  /** Fill of {@link #curvesWithBand}'s band: a light translucent blue. */
+  private static final String BAND_COLOR = "rgba(99, 110, 250, 0.2)";
 
   /**
    * Histogram of log10 feature density (fraction of tokens on which each latent fires). Latents that never fired

@@ -112,6 +112,23 @@ class FigureJsonTest {
     assertTrue(e.getMessage().contains("'l0'") && e.getMessage().contains("loss"), e.getMessage());
   }
 
+  @Test
+  void aBandIsTwoEdgeTracesTheSecondFilledToTheFirstThenTheLines() {
+    Table t = Table.create("sweep", IntColumn.create("k", 0, 2, 8), DoubleColumn.create("p", 0.4, 0.5, 0.45),
+        DoubleColumn.create("lo", 0.3, 0.42, 0.35), DoubleColumn.create("hi", 0.5, 0.58, 0.55), DoubleColumn.create("q", 0.1, 0.2, 0.3));
+    JsonArray data = json(Plots.curvesWithBand("sweep", t, "k", "lo", "hi", "95 % interval", "p", "q")).getAsJsonArray("data");
+    assertEquals(4, data.size(), "lo edge, hi edge, two lines");
+    JsonObject lo = data.get(0).getAsJsonObject(), hi = data.get(1).getAsJsonObject();
+    assertEquals(List.of(0.3, 0.42, 0.35), numbers(lo.getAsJsonArray("y")));
+    assertFalse(lo.get("showlegend").getAsBoolean(), "the lower edge has no legend entry");
+    assertEquals(List.of(0.5, 0.58, 0.55), numbers(hi.getAsJsonArray("y")));
+    assertEquals("tonexty", hi.get("fill").getAsString(), "the upper edge fills down to the lower");
+    assertEquals("95 % interval", hi.get("name").getAsString());
+    assertEquals("p", data.get(2).getAsJsonObject().get("name").getAsString());
+    assertEquals(List.of(0.1, 0.2, 0.3), numbers(data.get(3).getAsJsonObject().getAsJsonArray("y")));
+    assertEquals("lines+markers", data.get(3).getAsJsonObject().get("mode").getAsString());
+  }
+
   private static List<Double> numbers(JsonArray a) {
     return a.asList().stream().map(e -> e.getAsJsonPrimitive().getAsDouble()).toList();
   }
