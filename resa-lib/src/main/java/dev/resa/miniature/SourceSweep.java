@@ -134,7 +134,8 @@ public final class SourceSweep {
     String key = RunCache.key("source-step", RunCache.keyOf(source), k);
     if (RunCache.done(out, key)) return out;
     Path adapter = source.resolve("checkpoint-" + (long) k * INNER); // LoraTrainer names checkpoints by loop step
-    if (!Files.isRegularFile(adapter.resolve("adapter_config.json"))) throw new IllegalStateException(adapter + " is missing: the source was trained without it");
+    if (!Files.isRegularFile(adapter.resolve("adapter_config.json"))) throw new IllegalStateException(adapter + " is missing: the source was trained before it kept checkpoints; "
+          + "Miniature.run retrains it");
     long t0 = System.nanoTime();
     try (DecoderLM base = HfCheckpoint.load(dir.resolve(Miniature.Model.BASE.dir()), root); Lora lora = Lora.load(adapter, base.config(), root)) {
       MergedModel.save(base, lora, out);

@@ -192,7 +192,10 @@ final class Stages {
     return key;
   }
 
-  /** Source: CoT-free GRPO on base (reward = the task's grader), merged. */
+  /**
+   * Source: CoT-free GRPO on base (reward = the task's grader), merged; keeps its adapter every quarter of its rounds
+   * for {@link SourceSweep}.
+   */
   String source(String baseKey) throws IOException {
     Path d = dir.resolve("source");
     int every = SourceSweep.checkpointLoopSteps(p); // GRPO loop steps between kept adapters, for the source sweep
