@@ -102,11 +102,11 @@ public final class SourceSweep {
         String saeKey = s.scratchSae(ed.resolve("sae"), model, RunCache.keyOf(model));
         s.tune(ed.resolve("tuned"), "source-step-" + k, baseKey, ed.resolve("sae"), saeKey, false, p.hookLayer(), p.tuneSteps());
         Scoring.Score src = k == 0 ? s.evaluate(baseDir, baseEval, "base") : s.evaluate(model, ed.resolve("eval-source"), "source step " + k);
-        s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), "resa from source step " + k);
+        Scoring.Score resa = s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), "resa from source step " + k);
         ProblemScores tuned = ProblemScores.read(Stages.problemsFile(ed.resolve("eval")));
         if (!tuned.ids().equals(base.ids())) throw new IllegalStateException(ed + ": scored on other test problems than base");
         double[][] t = {tuned.pass1()}, b = {base.pass1()};
-        rows.add(new Row(k, src.pass1(), src.thinkRate(), PairedBootstrap.mean(t, Intervals.BOOTSTRAP), Arrays.stream(tuned.think()).average().orElseThrow(),
+        rows.add(new Row(k, src.pass1(), src.thinkRate(), PairedBootstrap.mean(t, Intervals.BOOTSTRAP), resa.thinkRate(),
             PairedBootstrap.difference(t, b, Intervals.BOOTSTRAP), RunCache.read(ed.resolve("tuned")).get("start_kl")));
       }
     }
