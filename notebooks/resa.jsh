@@ -18,7 +18,7 @@ import dev.resa.viz.*;
 import tech.tablesaw.api.*;
 
 /** The run report's warning as Markdown when every model is at chance (the small CI form), else nothing. */
-void warnIfAtChance(Result run) {
+void warnIfAtChance(RunResult run) {
   String r = run.report();
   int at = r.indexOf("> **Every model is at chance**");
   if (at >= 0) display(MimeBundle.text(r.substring(at, r.indexOf('\n', at))).with("text/markdown", r.substring(at, r.indexOf('\n', at))));

@@ -16,12 +16,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** SAE latent activations on one text, for notebooks ({@link Miniature.Result#featureActivations}). */
+/** SAE latent activations on one text, for notebooks ({@link RunResult#featureActivations}). */
 final class Features {
   private Features() {}
 
   /** Latent activations [T][m] of a run's Stage-I SAE on {@code <bos> prompt completion} at the hook layer. */
-  static Miniature.Result.FeatureActivations activations(Path dir, int layer, SaeMode mode, Model model, String prompt, String completion)
+  static RunResult.FeatureActivations activations(Path dir, int layer, SaeMode mode, Model model, String prompt, String completion)
       throws IOException {
     CharTokenizer tok = ArithmeticTask.tokenizer();
     int[] ids = tok.encode("<bos>" + prompt + completion);
@@ -41,7 +41,7 @@ final class Features {
         for (int j = 0; j < k; j++) acts[t][(int) idx[t * k + j]] = v[t * k + j];
         tokens.add(tok.decode(new int[] {ids[t]}).replace("\n", "\\n"));
       }
-      return new Miniature.Result.FeatureActivations(tokens, acts);
+      return new RunResult.FeatureActivations(tokens, acts);
     }
   }
 }

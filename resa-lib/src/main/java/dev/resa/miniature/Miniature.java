@@ -9,8 +9,10 @@ import dev.resa.task.ArithmeticTask;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.LongStream;
 import tech.tablesaw.api.Table;
 
 /**
@@ -100,7 +102,7 @@ public final class Miniature {
   }
 
   /** Runs (or loads) every stage and writes the report; returns the run's tables. */
-  public static Result run(Preset p, Path outRoot, boolean fresh, long seed) throws IOException {
+  public static RunResult run(Preset p, Path outRoot, boolean fresh, long seed) throws IOException {
     return run(p, outRoot, fresh, seed, null);
   }
 
@@ -109,7 +111,7 @@ public final class Miniature {
    * count (and the SFT baselines', which match them) are first chosen on validation problems ({@link TuneSweep});
    * the report names the pick. The run directory is the same, so a run with and one without a sweep retrain Stage II.
    */
-  public static Result run(Preset p, Path outRoot, boolean fresh, long seed, TuneSweep.Grid sweep) throws IOException {
+  public static RunResult run(Preset p, Path outRoot, boolean fresh, long seed, TuneSweep.Grid sweep) throws IOException {
     Djl.init();
     Stages.threads();
     Path dir = runDir(outRoot, p, seed);
@@ -148,7 +150,7 @@ public final class Miniature {
     }
     System.out.printf(Locale.ROOT, "miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), (System.nanoTime() - t0) / 1e9,
         dir.resolve("report.md"));
-    return Result.load(dir);
+    return RunResult.load(dir);
   }
 
   /**
@@ -157,50 +159,24 @@ public final class Miniature {
    * recovered share of the RL gain, each with a 95 % paired-bootstrap interval per seed and pooled.
    *
    * @param seeds training seeds, at least one, no repeats.
+   * @param sweep each seed first chooses its own Stage-II lr and steps on validation problems ({@link TuneSweep}); null: none.
    */
-  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds) throws IOException {
-    return runSeeds(p, outRoot, fresh, seeds, null);
-  }
-
-  /** As {@link #runSeeds(Preset, Path, boolean, List)}, each seed choosing its own Stage-II lr and steps by {@code sweep} (null: none). */
   public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds, TuneSweep.Grid sweep) throws IOException {
     if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) throw new IllegalArgumentException("need distinct seeds, got " + seeds);
     long t0 = System.nanoTime();
-    List<Result> runs = new java.util.ArrayList<>();
+    List<RunResult> runs = new ArrayList<>();
     for (long s : seeds) runs.add(run(p, outRoot, fresh, s, sweep));
     Path dir = SeedPool.dir(outRoot, p, seeds);
-    Intervals iv = SeedPool.write(dir, p, seeds, runs.stream().map(Result::dir).toList());
+    Intervals iv = SeedPool.write(dir, p, seeds, runs.stream().map(RunResult::dir).toList());
     System.out.printf(Locale.ROOT, "miniature: %d seeds done in %.1f s; pooled report at %s%n", seeds.size(), (System.nanoTime() - t0) / 1e9,
         dir.resolve("report.md"));
     return new SeedsResult(dir, runs, iv, Files.readString(dir.resolve("report.md")));
   }
 
-  /** Seeds {@code first .. first + n - 1}; see {@link #runSeeds(Preset, Path, boolean, List)}. */
+  /** Seeds {@code first .. first + n - 1}, no sweep; see {@link #runSeeds(Preset, Path, boolean, List, TuneSweep.Grid)}. */
   public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n) throws IOException {
-    return runSeeds(p, outRoot, fresh, first, n, null);
-  }
-
-  /** Seeds {@code first .. first + n - 1} with an optional Stage-II sweep per seed. */
-  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n, TuneSweep.Grid sweep) throws IOException {
     if (n <= 0) throw new IllegalArgumentException("need at least one seed, got " + n);
-    List<Long> seeds = new java.util.ArrayList<>();
-    for (int i = 0; i < n; i++) seeds.add(first + i);
-    return runSeeds(p, outRoot, fresh, seeds, sweep);
-  }
-
-  /**
-   * Several seeds and their pooled statistics.
-   *
-   * @param dir the pooled folder ({@code report.md}, {@code intervals.csv}, {@code problems.csv}).
-   * @param runs each seed's run, in seed order.
-   * @param intervals every interval, typed; {@link Intervals#table()} is the same as a table.
-   * @param report the pooled {@code report.md}.
-   */
-  public record SeedsResult(Path dir, List<Result> runs, Intervals intervals, String report) {
-    /** The pooled table: statistic, name, seed (or {@code pooled}), estimate, lo, hi, undefined replicates. */
-    public Table pooled() {
-      return intervals.table();
-    }
+    return runSeeds(p, outRoot, fresh, LongStream.range(first, first + n).boxed().toList(), null);
   }
 
   /**
@@ -261,36 +237,5 @@ public final class Miniature {
   /** Scores any model of this task on the preset's held-out problems: a one-row table (model, pass1, greedy, think). */
   public static Table evaluateModel(DecoderLM model, Preset p, String name) {
     return Scoring.score(model, p, name).score().asTable(name);
-  }
-
-  /** A finished run's tables, read back from its directory (what notebooks use). */
-  public record Result(Path dir, Table scores, Table costs, Table saes, String report) {
-    public static Result load(Path dir) throws IOException {
-      return new Result(dir, Table.read().csv(dir.resolve("scores.csv").toString()), Table.read().csv(dir.resolve("costs.csv").toString()),
-          Table.read().csv(dir.resolve("saes.csv").toString()), Files.readString(dir.resolve("report.md")));
-    }
-
-    /** The step log of a stage: {@code base}, {@code source}, {@code sae/scratch}, {@code tuned/resa}, ... */
-    public Table log(String stage) throws IOException {
-      return Table.read().csv(dir.resolve(stage).resolve("train.csv").toString()).setName(stage);
-    }
-
-    /** The preset the run was made with. */
-    public Preset preset() throws IOException {
-      return RunCache.GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class);
-    }
-
-    /** One text's tokens and the SAE latent activations on them ({@code acts[token][latent]}). */
-    public record FeatureActivations(List<String> tokens, float[][] acts) {}
-
-    /** Latent activations of the Stage-I SAE {@code mode} on {@code model}'s residual stream at the hook layer. */
-    public FeatureActivations featureActivations(SaeMode mode, Model model, String prompt, String completion) throws IOException {
-      return Features.activations(dir, preset().hookLayer(), mode, model, prompt, completion);
-    }
-
-    /** Per-latent firing frequency of a Stage-I SAE on its training activations. */
-    public double[] density(SaeMode mode) throws IOException {
-      return RunCache.GSON.fromJson(Files.readString(dir.resolve(mode.dir()).resolve("density.json")), double[].class);
-    }
   }
 }

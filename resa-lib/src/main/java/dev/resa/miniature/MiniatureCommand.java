@@ -2,6 +2,7 @@ package dev.resa.miniature;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.stream.LongStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,7 +38,7 @@ public final class MiniatureCommand implements Callable<Integer> {
     if (seeds == 1) {
       System.out.println(Miniature.run(p, runs.out, runs.fresh, seed, grid).report());
     } else {
-      System.out.println(Miniature.runSeeds(p, runs.out, runs.fresh, seed, seeds, grid).report());
+      System.out.println(Miniature.runSeeds(p, runs.out, runs.fresh, LongStream.range(seed, seed + seeds).boxed().toList(), grid).report());
     }
     return 0;
   }

@@ -13,7 +13,7 @@ final class RunPlots {
 
   static void write(Path dir, Table scores, Table saes) throws IOException {
     Path out = dir.resolve("plots");
-    Miniature.Result r = new Miniature.Result(dir, scores, null, saes, "");
+    RunResult r = new RunResult(dir, scores, null, saes, "");
     Plots.saveHtml(Plots.loss(r.log("base"), "loss"), out.resolve("base_loss.html"));
     Plots.saveHtml(Plots.curves("source: CoT-free GRPO", r.log("source"), Plots.STEP, "reward", "think_rate", "kl"), out.resolve("source_grpo.html"));
     for (Miniature.SaeMode mode : Miniature.SaeMode.values()) {
@@ -31,7 +31,7 @@ final class RunPlots {
     Plots.saveHtml(Plots.loss(r.log("tuned/sft-cotfree"), "loss"), out.resolve("sft_cotfree_loss.html"));
     Plots.saveHtml(Plots.loss(r.log("tuned/sft-cot"), "loss"), out.resolve("sft_cot_loss.html"));
     var example = new dev.resa.task.ArithmeticTask(r.preset().task()).problems(dev.resa.task.ArithmeticTask.Split.TRAIN, 1, 99).get(0);
-    Miniature.Result.FeatureActivations fa = r.featureActivations(Miniature.SaeMode.SCRATCH, Miniature.Model.SOURCE,
+    RunResult.FeatureActivations fa = r.featureActivations(Miniature.SaeMode.SCRATCH, Miniature.Model.SOURCE,
         dev.resa.task.ArithmeticTask.prompt(example), dev.resa.task.ArithmeticTask.cotFreeCompletion(example));
     Plots.saveHtml(Plots.tokenActivations(fa.tokens(), fa.acts(), 12), out.resolve("feature_activations.html"));
     Plots.saveHtml(Plots.groupedBars("held-out accuracy", scores, "model", "pass1", "greedy", "think"), out.resolve("accuracy.html"));

@@ -20,7 +20,7 @@ class MiniatureTest {
 
   @Test
   void ciPresetRunsEndToEndAndReusesItsCache() throws Exception {
-    Miniature.Result r = Miniature.run(Preset.ci(), out, false, 0);
+    RunResult r = Miniature.run(Preset.ci(), out, false, 0);
     Path dir = r.dir();
     System.out.println(r.scores().print() + "\n" + r.saes().print() + "\n" + r.costs().print()); // the ci run's tables, for the log
     for (String f : List.of("report.md", "scores.csv", "costs.csv", "saes.csv", "stages.csv", "base/train.csv", "source/train.csv")) {

@@ -32,7 +32,7 @@ class SourceSweepTest {
   @Test
   void sweepsSourceStepsAndReusesItsCache() throws Exception {
     Preset p = Preset.ci();
-    Miniature.Result r = Miniature.run(p, out, false, 0);
+    RunResult r = Miniature.run(p, out, false, 0);
     Path dir = r.dir();
     for (int k : new int[] {2, 4, 6, 8}) assertTrue(Files.isRegularFile(dir.resolve("source/checkpoint-" + k + "/adapter_model.safetensors")), "kept adapter " + k);
 
