@@ -238,6 +238,34 @@ public final class Miniature {
     }
   }
 
+  /**
+   * Table 5's modularity the paper's way ({@link Modularity}) on a finished run: a second base pretrained with seed
+   * {@code seed + 1}, SAE-tuned with the run's SAE, its adapter attached to base; one row per {@link Modularity.Arm}
+   * with Pass@1 and the adapter's gain, each with a 95 % paired-bootstrap interval. Cached under
+   * {@code <run>/experiments/modularity-s<seed + 1>/}.
+   */
+  public static Table modularity(Preset p, Path outRoot, long seed) throws IOException {
+    return modularity(p, outRoot, seed, seed + 1);
+  }
+
+  /** As {@link #modularity(Preset, Path, long)} with the target pretrained with {@code targetSeed} (not {@code seed}). */
+  public static Table modularity(Preset p, Path outRoot, long seed, long targetSeed) throws IOException {
+    Djl.init();
+    Stages.threads();
+    Path dir = finishedRun(p, outRoot, seed);
+    Preset used = RunCache.GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class); // after any Stage-II sweep
+    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
+      return Modularity.run(used, dir, seed, targetSeed, root);
+    }
+  }
+
+  /** The run directory, after checking that {@link #run} has finished it. */
+  private static Path finishedRun(Preset p, Path outRoot, long seed) {
+    Path dir = runDir(outRoot, p, seed);
+    if (!Files.isRegularFile(dir.resolve("report.md"))) throw new IllegalStateException(dir + " has no report: call Miniature.run first");
+    return dir;
+  }
+
   /** Saves a model as a HF folder ({@code config.json} + {@code model.safetensors}). */
   public static void saveModel(DecoderLM model, Path d) throws IOException {
     HfCheckpoint.save(model, d);

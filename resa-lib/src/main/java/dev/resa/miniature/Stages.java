@@ -326,7 +326,7 @@ final class Stages {
     return tune(dir.resolve(r.dir()), r.name(), baseKey, dir.resolve(r.sae().dir()), saeKey, r.kind() == Kind.CONTROL, p.hookLayer(), p.tuneSteps());
   }
 
-  private String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
+  String tune(Path d, String name, String baseKey, Path saeDir, String saeKey, boolean control, int layer, int steps) throws IOException {
     String key = RunCache.key("tune", baseKey, saeKey, control, layer, steps, p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed);
     if (RunCache.done(d, key)) return key;
     System.out.println("== Stage II: " + name);
@@ -436,7 +436,7 @@ final class Stages {
   }
 
   /** Scores into {@code <d>.json} (summary) and {@code <d>/problems.csv} (per problem, for the bootstrap). */
-  private Scoring.Score evaluate(Path modelDir, Path d, String name) throws IOException {
+  Scoring.Score evaluate(Path modelDir, Path d, String name) throws IOException {
     String key = RunCache.key("eval", RunCache.keyOf(modelDir), p.testProblems(), p.samples(), p.maxNewTokens());
     Path f = d.resolveSibling(d.getFileName() + ".json");
     if (RunCache.done(d, key) && Files.isRegularFile(f) && Files.isRegularFile(problemsFile(d))) {
