@@ -266,6 +266,35 @@ public final class Miniature {
     return dir;
   }
 
+  /**
+   * Table 6 in miniature ({@link LayerSweep}): SAE-Tuning at every layer of a finished run (experiments {@code layer-N}),
+   * one row per layer with Pass@1 and its gain over base, each with a 95 % paired-bootstrap interval over the test
+   * problems; the last layer's row has only its SAE's FVU.
+   */
+  public static Table layerSweep(Preset p, Path outRoot, long seed) throws IOException {
+    Djl.init();
+    Stages.threads();
+    Path dir = finishedRun(p, outRoot, seed);
+    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
+      return LayerSweep.run(p, dir, seed, root);
+    }
+  }
+
+  /**
+   * Figure 3 in miniature for base and source side by side ({@link LayerFeatures}): per layer, the reasoning features
+   * and tag-only latents of each model under its own SAE at that layer, counted over {@code texts} trigger texts and
+   * kept when a latent passes on at least {@code majority} of them. Trains the SAEs it lacks (base's under
+   * {@code experiments/base-layer-N/}, source's are the layer sweep's).
+   */
+  public static Table reasoningFeatures(Preset p, Path outRoot, long seed, int texts, double majority) throws IOException {
+    Djl.init();
+    Stages.threads();
+    Path dir = finishedRun(p, outRoot, seed);
+    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
+      return LayerFeatures.run(p, dir, seed, texts, majority, root);
+    }
+  }
+
   /** Saves a model as a HF folder ({@code config.json} + {@code model.safetensors}). */
   public static void saveModel(DecoderLM model, Path d) throws IOException {
     HfCheckpoint.save(model, d);
