@@ -295,6 +295,19 @@ public final class Miniature {
     }
   }
 
+  /**
+   * Beyond the paper ({@link AdapterGeometry}): per projection and layer of the run's Stage-II adapter, the cosine and
+   * the principal-angle subspace overlap between its update and the RL source's, beside the same numbers for the
+   * random-distortion control's update and for a random update of the same rank. Reads the run's PEFT adapters.
+   */
+  public static Table updateGeometry(Preset p, Path outRoot, long seed) throws IOException {
+    Djl.init();
+    Path dir = finishedRun(p, outRoot, seed);
+    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
+      return AdapterGeometry.run(dir, dev.resa.model.ModelConfig.readHf(dir.resolve("base").resolve(HfCheckpoint.CONFIG)), root);
+    }
+  }
+
   /** Saves a model as a HF folder ({@code config.json} + {@code model.safetensors}). */
   public static void saveModel(DecoderLM model, Path d) throws IOException {
     HfCheckpoint.save(model, d);
