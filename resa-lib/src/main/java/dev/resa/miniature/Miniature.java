@@ -253,10 +253,14 @@ public final class Miniature {
     Djl.init();
     Stages.threads();
     Path dir = finishedRun(p, outRoot, seed);
-    Preset used = RunCache.GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class); // after any Stage-II sweep
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return Modularity.run(used, dir, seed, targetSeed, root);
+      return Modularity.run(runPreset(dir), dir, seed, targetSeed, root);
     }
+  }
+
+  /** The preset a finished run was made with ({@code preset.json}: Stage II's lr and steps after any {@link TuneSweep}). */
+  private static Preset runPreset(Path dir) throws IOException {
+    return RunCache.GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class);
   }
 
   /** The run directory, after checking that {@link #run} has finished it. */
@@ -269,14 +273,15 @@ public final class Miniature {
   /**
    * Table 6 in miniature ({@link LayerSweep}): SAE-Tuning at every layer of a finished run (experiments {@code layer-N}),
    * one row per layer with Pass@1 and its gain over base, each with a 95 % paired-bootstrap interval over the test
-   * problems; the last layer's row has only its SAE's FVU.
+   * problems; the last layer's row has only its SAE's FVU. Stages use the run's own preset ({@code preset.json}, so
+   * after a Stage-II sweep the hook layer's row still repeats the run's {@code resa}); {@code p} only names the run.
    */
   public static Table layerSweep(Preset p, Path outRoot, long seed) throws IOException {
     Djl.init();
     Stages.threads();
     Path dir = finishedRun(p, outRoot, seed);
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return LayerSweep.run(p, dir, seed, root);
+      return LayerSweep.run(runPreset(dir), dir, seed, root);
     }
   }
 
@@ -291,7 +296,7 @@ public final class Miniature {
     Stages.threads();
     Path dir = finishedRun(p, outRoot, seed);
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return LayerFeatures.run(p, dir, seed, texts, majority, root);
+      return LayerFeatures.run(runPreset(dir), dir, seed, texts, majority, root);
     }
   }
 
