@@ -18,12 +18,15 @@ import tech.tablesaw.api.Table;
  * Stage-II adapter of the run's {@code resa} covers, {@link UpdateGeometry} compares its update {@code ΔW = (α/r) B A}
  * with the RL source's LoRA update at the same matrix: the cosine between the flattened updates and the mean cosine of
  * the principal angles between their top-r output subspaces. Two chance levels sit beside it: the random-distortion
- * control's Stage-II update (tuned the same way, without an SAE) and a random Gaussian update of the same rank.
+ * control's Stage-II update (tuned the same way, without an SAE) and random Gaussian updates of the same rank (the mean over {@link #RANDOM_DRAWS} draws).
  * Undefined values (an update that is exactly zero, e.g. GRPO without reward variance) are missing. Read straight
  * from the run's PEFT adapter folders ({@code source/adapter}, {@code tuned/<route>/adapter}).
  */
 final class AdapterGeometry {
   private AdapterGeometry() {}
+
+  /** Random same-rank updates averaged for the chance level of each matrix. */
+  static final int RANDOM_DRAWS = 16;
 
   /** The updates compared with RL's, in column order: SAE-Tuning, the control, a random same-rank update. */
   enum Update {
@@ -58,20 +61,31 @@ final class AdapterGeometry {
           if (!resa.modules().containsKey(name)) continue; // Stage II adapts the layers after the splice only
           if (!rl.modules().containsKey(name)) throw new IllegalStateException("the RL adapter lacks " + name);
           double[][] dRl = delta(rl, name);
-          double[][][] others = {delta(resa, name), delta(control, name), UpdateGeometry.randomUpdate(dRl.length, dRl[0].length, rank, seed++)};
           module.append(name);
           layer.append(l);
           projection.append(target);
-          for (Update u : Update.values()) {
-            UpdateGeometry.Comparison c = UpdateGeometry.compare(name, others[u.ordinal()], dRl, rank);
-            t.doubleColumn("cosine_" + u.column).append(c.cosine());
-            boolean zero = c.normA() == 0 || c.normB() == 0; // a zero update has no subspace: undefined, not 0
-            t.doubleColumn("overlap_" + u.column).append(zero ? Double.NaN : c.subspaceOverlap());
+          append(t, Update.RESA, UpdateGeometry.compare(name, delta(resa, name), dRl, rank));
+          append(t, Update.CONTROL, UpdateGeometry.compare(name, delta(control, name), dRl, rank));
+          double cos = 0, overlap = 0, rlNorm = 0; // chance level: the mean over RANDOM_DRAWS random updates of the same rank
+          for (int d = 0; d < RANDOM_DRAWS; d++) {
+            UpdateGeometry.Comparison c = UpdateGeometry.compare(name, UpdateGeometry.randomUpdate(dRl.length, dRl[0].length, rank, seed++), dRl, rank);
+            cos += c.cosine() / RANDOM_DRAWS;
+            overlap += c.subspaceOverlap() / RANDOM_DRAWS;
+            rlNorm = c.normB();
           }
+          t.doubleColumn("cosine_random").append(rlNorm == 0 ? Double.NaN : cos);
+          t.doubleColumn("overlap_random").append(rlNorm == 0 ? Double.NaN : overlap);
         }
       }
       return t;
     }
+  }
+
+  /** Appends one comparison's cosine and overlap; a zero update has no direction or subspace, so both are missing. */
+  private static void append(Table t, Update u, UpdateGeometry.Comparison c) {
+    boolean zero = c.normA() == 0 || c.normB() == 0;
+    t.doubleColumn("cosine_" + u.column).append(zero ? Double.NaN : c.cosine());
+    t.doubleColumn("overlap_" + u.column).append(zero ? Double.NaN : c.subspaceOverlap());
   }
 
   /** {@code (α/r) B A} of one module as a [out, in] matrix. */

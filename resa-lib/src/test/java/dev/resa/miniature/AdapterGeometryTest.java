@@ -35,7 +35,9 @@ class AdapterGeometryTest {
     assertEquals(LoraConfig.ALL_TARGETS, t.stringColumn("projection").asList());
     // At this size GRPO sees no reward variance, so its update is exactly zero and every cosine with it is undefined.
     for (int i = 0; i < t.rowCount(); i++) {
-      assertTrue(t.doubleColumn("cosine_resa").isMissing(i) && t.doubleColumn("overlap_resa").isMissing(i), "no RL update, no geometry: row " + i);
+      for (String c : List.of("resa", "control", "random")) {
+        assertTrue(t.doubleColumn("cosine_" + c).isMissing(i) && t.doubleColumn("overlap_" + c).isMissing(i), "no RL update, no geometry: " + c + " row " + i);
+      }
     }
 
     // With resa's own adapter standing in for RL's, SAE-Tuning's row must be 1, and the control's cosine must be the
