@@ -179,51 +179,6 @@ public final class Miniature {
     return runSeeds(p, outRoot, fresh, LongStream.range(first, first + n).boxed().toList(), null);
   }
 
-  /**
-   * One SAE-Tuning run beside the main table (Table 5's generality, Table 6's layer sweep), on a run that
-   * {@link #run} has finished: Stage I from scratch on {@code saeModel}'s residual stream after {@code layer} over
-   * CoT-free trigger texts of {@code trigger} (null: the run's own); Stage II of base at that layer; held-out
-   * evaluation. Cached under {@code <run>/experiments/<name>/}, keyed like every stage.
-   *
-   * @param saeSteps Stage-I steps (the preset's to compare with the main table).
-   * @param tuneSteps Stage-II steps; 0 trains the SAE only (the last layer has no layer after it to adapt).
-   */
-  public record Experiment(String name, Model saeModel, int layer, ArithmeticTask.Config trigger, int saeSteps, int tuneSteps) {
-    public Experiment {
-      if (saeSteps <= 0 || tuneSteps < 0) throw new IllegalArgumentException("need saeSteps > 0 and tuneSteps >= 0");
-    }
-
-    public Path dir(Path runDir) {
-      return runDir.resolve("experiments").resolve(name);
-    }
-  }
-
-  /**
-   * Runs (or loads) {@code e}: one row with the held-out FVU of its SAE, the starting and final KL of Stage II and
-   * Pass@1 / greedy / think rate (missing where {@code tuneSteps} is 0).
-   */
-  public static Table experiment(Preset p, Path outRoot, long seed, Experiment e) throws IOException {
-    Djl.init();
-    Stages.threads();
-    Path dir = runDir(outRoot, p, seed);
-    for (Model m : Model.values()) {
-      if (!Files.isRegularFile(dir.resolve(m.dir()).resolve("stage.json"))) throw new IllegalStateException(dir.resolve(m.dir()) + " is not trained: call Miniature.run first");
-    }
-    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return new Stages(p, dir, seed, root).experiment(e);
-    }
-  }
-
-  /**
-   * Table 4's source sweep on a run that {@link #run} has finished: for each source step (GRPO rounds; 0 is base,
-   * {@code rlSteps} the finished source, the others the source stage's kept checkpoints, see
-   * {@link SourceSweep#availableSteps}), an SAE from scratch on that source, SAE-Tuning of base with it and held-out
-   * scores. Cached under {@code <run>/experiments/source-step-<k>/}. See {@link SourceSweep#table} for the columns.
-   */
-  public static Table sourceSweep(Preset p, Path outRoot, long seed, int... steps) throws IOException {
-    return SourceSweep.table(SourceSweep.run(p, outRoot, seed, steps));
-  }
-
   /** Saves a model as a HF folder ({@code config.json} + {@code model.safetensors}). */
   public static void saveModel(DecoderLM model, Path d) throws IOException {
     HfCheckpoint.save(model, d);

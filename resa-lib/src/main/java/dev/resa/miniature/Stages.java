@@ -8,7 +8,6 @@ import dev.resa.activations.ActivationCache;
 import dev.resa.activations.ActivationSource;
 import dev.resa.activations.Packing;
 import dev.resa.io.SafeTensors;
-import dev.resa.miniature.Miniature.Experiment;
 import dev.resa.miniature.Miniature.Kind;
 import dev.resa.miniature.Miniature.Model;
 import dev.resa.miniature.Miniature.Route;
@@ -468,7 +467,7 @@ final class Stages {
 
   private record Wrapper(Scoring.Score score, double wall_s) {}
 
-  /** See {@link Miniature#experiment}. */
+  /** See {@link Experiments#experiment}. */
   Table experiment(Experiment e) throws IOException {
     if (e.layer() < 0 || e.layer() >= p.layers()) throw new IllegalArgumentException("layer " + e.layer() + " outside 0.." + (p.layers() - 1));
     if (e.tuneSteps() > 0 && e.layer() == p.layers() - 1) {

@@ -7,6 +7,7 @@ import dev.resa.model.DecoderLM;
 import dev.resa.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -63,33 +64,52 @@ public final class ReasoningFeatures {
   }
 
   /**
-   * Latents that fire on every tag position and on no other position, per hook point → Tablesaw table
-   * ({@code reasoning_features}, {@code latents}). Also the weaker {@code tag_only} count: latents that fire on at
-   * least one tag position and on no other position ({@code tag_only_latents}), which small models with few latents
-   * show even when no latent covers both tags.
+   * One hook point's latents on one prompt.
+   *
+   * @param reasoning latents active on every tag position and on no other position (the paper's reasoning features).
+   * @param tagOnly latents active on at least one tag position and on no other position (includes {@code reasoning}).
+   * @param tagTokens how many tag positions the prompt has.
    */
-  public static Table count(DecoderLM model, Tokenizer tok, Map<String, SparseCoder> saes, String prompt) {
+  public record Found(TreeSet<Integer> reasoning, TreeSet<Integer> tagOnly, int tagTokens) {}
+
+  /** Per hook point (in {@code saes} order), the reasoning and tag-only latents of {@code prompt}. */
+  public static Map<String, Found> find(DecoderLM model, Tokenizer tok, Map<String, SparseCoder> saes, String prompt) {
     TaggedPrompt tp = tokenize(prompt, tok);
     ActivationSource src = new ActivationSource(model, new ArrayList<>(saes.keySet()));
     for (var e : saes.entrySet()) SparsifyFormat.requireFits(e.getValue().config(), model.config(), e.getKey());
+    Map<String, Found> out = new LinkedHashMap<>();
+    try (NDManager m = model.manager().newSubManager()) {
+      Map<String, NDArray> acts = src.capture(List.of(java.util.Arrays.stream(tp.tokens()).asLongStream().toArray()), m);
+      for (var e : saes.entrySet()) {
+        NDArray x = acts.get(e.getKey()); // [T, D]
+        out.put(e.getKey(), new Found(exclusive(e.getValue(), x, tp.tagPositions(), true), exclusive(e.getValue(), x, tp.tagPositions(), false),
+            tp.tagPositions().cardinality()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@link #find} as a Tablesaw table, one row per hook point: {@code reasoning_features} and {@code latents} (latents
+   * that fire on every tag position and on no other position), {@code tag_tokens}, and the weaker {@code tag_only}
+   * count with {@code tag_only_latents} (latents that fire on at least one tag position and on no other position), which
+   * small models with few latents show even when no latent covers both tags.
+   */
+  public static Table count(DecoderLM model, Tokenizer tok, Map<String, SparseCoder> saes, String prompt) {
     StringColumn hook = StringColumn.create("hook");
     IntColumn count = IntColumn.create("reasoning_features");
     StringColumn latents = StringColumn.create("latents");
     IntColumn positions = IntColumn.create("tag_tokens");
     IntColumn tagOnly = IntColumn.create("tag_only");
     StringColumn tagOnlyLatents = StringColumn.create("tag_only_latents");
-    try (NDManager m = model.manager().newSubManager()) {
-      Map<String, NDArray> acts = src.capture(List.of(java.util.Arrays.stream(tp.tokens()).asLongStream().toArray()), m);
-      for (var e : saes.entrySet()) {
-        TreeSet<Integer> found = exclusive(e.getValue(), acts.get(e.getKey()), tp.tagPositions(), true);
-        TreeSet<Integer> anyTag = exclusive(e.getValue(), acts.get(e.getKey()), tp.tagPositions(), false);
-        hook.append(e.getKey());
-        count.append(found.size());
-        latents.append(found.toString());
-        positions.append(tp.tagPositions().cardinality());
-        tagOnly.append(anyTag.size());
-        tagOnlyLatents.append(anyTag.toString());
-      }
+    for (var e : find(model, tok, saes, prompt).entrySet()) {
+      Found f = e.getValue();
+      hook.append(e.getKey());
+      count.append(f.reasoning().size());
+      latents.append(f.reasoning().toString());
+      positions.append(f.tagTokens());
+      tagOnly.append(f.tagOnly().size());
+      tagOnlyLatents.append(f.tagOnly().toString());
     }
     return Table.create("reasoning features", hook, count, latents, positions, tagOnly, tagOnlyLatents);
   }

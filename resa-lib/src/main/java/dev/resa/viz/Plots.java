@@ -206,6 +206,27 @@ public final class Plots {
     return new Figure(layout, bars, curve);
   }
 
+  /**
+   * Estimates with their intervals against {@code x}: a line with markers through {@code y}, the interval
+   * {@code [lo, hi]} as a shaded band, and one flat line per {@code references} entry (name: value), e.g. base's and
+   * source's Pass@1. Rows where {@code y} is missing are left out.
+   */
+  public static Figure withIntervals(String title, Table t, String x, String y, String lo, String hi, Map<String, Double> references) {
+    requireColumns(t, x, y, lo, hi);
+    Table rows = t.dropWhere(t.numberColumn(y).isMissing());
+    double[] xs = rows.numberColumn(x).asDoubleArray();
+    List<Trace> traces = new ArrayList<>();
+    traces.add(ScatterTrace.builder(xs, rows.numberColumn(lo).asDoubleArray()).mode(ScatterTrace.Mode.LINE).name(lo).opacity(0.3).build());
+    traces.add(ScatterTrace.builder(xs, rows.numberColumn(hi).asDoubleArray()).mode(ScatterTrace.Mode.LINE).fill(ScatterTrace.Fill.TO_NEXT_Y)
+        .name("95 % interval [" + lo + ", " + hi + "]").opacity(0.3).build());
+    traces.add(ScatterTrace.builder(xs, rows.numberColumn(y).asDoubleArray()).mode(ScatterTrace.Mode.LINE_AND_MARKERS).name(y).build());
+    double left = Arrays.stream(xs).min().orElse(0) - 0.5, right = Arrays.stream(xs).max().orElse(0) + 0.5;
+    references.forEach((name, v) -> traces.add(ScatterTrace.builder(new double[] {left, right}, new double[] {v, v})
+        .mode(ScatterTrace.Mode.LINE).name(name).build()));
+    Layout layout = Layout.builder(title, x, y).height(HEIGHT).showLegend(true).build();
+    return new Figure(layout, traces.toArray(Trace[]::new));
+  }
+
   /** Writes {@code figure} as a standalone HTML page with plotly.js inlined (works offline); atomic. */
   public static void saveHtml(Figure figure, Path path) throws IOException {
     String title = figure.getLayout() == null || figure.getLayout().getTitle() == null ? "figure" : figure.getLayout().getTitle();

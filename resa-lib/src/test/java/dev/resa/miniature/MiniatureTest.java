@@ -65,20 +65,20 @@ class MiniatureTest {
     // An experiment with the main run's own settings (from-scratch SAE on source at the hook layer, in-distribution
     // trigger texts, the preset's steps) must reproduce the main run's Resa stage for stage.
     Preset p = Preset.ci();
-    Miniature.Experiment same = new Miniature.Experiment("same", Miniature.Model.SOURCE, p.hookLayer(), null, p.saeSteps(), p.tuneSteps());
-    Table row = Miniature.experiment(p, out, 0, same);
+    Experiment same = new Experiment("same", Miniature.Model.SOURCE, p.hookLayer(), null, p.saeSteps(), p.tuneSteps());
+    Table row = Experiments.experiment(p, out, 0, same);
     Map<String, Double> resa = RunCache.read(dir.resolve("tuned/resa"));
     assertEquals(resa.get("start_kl"), row.doubleColumn("start_kl").get(0), 1e-9, "the same SAE gives the same starting KL");
     assertEquals(resa.get("final_kl"), row.doubleColumn("final_kl").get(0), 1e-6, "the same Stage II gives the same final KL");
     assertEquals(r.scores().where(r.scores().stringColumn("model").isEqualTo("resa")).doubleColumn("pass1").get(0),
         row.doubleColumn("pass1").get(0), 1e-12, "and the same held-out Pass@1");
     // the same name with other settings is rebuilt, not read back
-    Miniature.Experiment shorter = new Miniature.Experiment("same", Miniature.Model.SOURCE, p.hookLayer(), null, p.saeSteps() / 3, 0);
-    Table redone = Miniature.experiment(p, out, 0, shorter);
+    Experiment shorter = new Experiment("same", Miniature.Model.SOURCE, p.hookLayer(), null, p.saeSteps() / 3, 0);
+    Table redone = Experiments.experiment(p, out, 0, shorter);
     assertEquals(p.saeSteps() / 3, RunCache.read(shorter.dir(dir).resolve("sae")).get("steps"), 1e-9);
     assertTrue(redone.doubleColumn("pass1").isMissing(0), "no Stage II, no score");
     IllegalArgumentException lastLayer = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-        () -> Miniature.experiment(p, out, 0, new Miniature.Experiment("last", Miniature.Model.SOURCE, p.layers() - 1, null, 10, 10)));
+        () -> Experiments.experiment(p, out, 0, new Experiment("last", Miniature.Model.SOURCE, p.layers() - 1, null, 10, 10)));
     assertTrue(lastLayer.getMessage().contains("is the last"), lastLayer.getMessage());
   }
 }

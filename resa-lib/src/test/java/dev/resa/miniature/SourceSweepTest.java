@@ -36,7 +36,7 @@ class SourceSweepTest {
     Path dir = r.dir();
     for (int k : new int[] {2, 4, 6, 8}) assertTrue(Files.isRegularFile(dir.resolve("source/checkpoint-" + k + "/adapter_model.safetensors")), "kept adapter " + k);
 
-    Table t = Miniature.sourceSweep(p, out, 0, 0, 2);
+    Table t = Experiments.sourceSweep(p, out, 0, 0, 2);
     System.out.println(t.print());
     assertEquals(2, t.rowCount(), "one row per source step");
     assertArrayEquals(new int[] {0, 2}, t.intColumn("source_step").asIntArray());
@@ -74,12 +74,12 @@ class SourceSweepTest {
     // base eval + per step: sae, tuned, eval (+ step 2's merged model and source eval)
     assertEquals(1 + 3 + 5, stamps.size(), "stage markers: " + stamps.keySet());
     long t0 = System.nanoTime();
-    Table again = Miniature.sourceSweep(p, out, 0, 0, 2);
+    Table again = Experiments.sourceSweep(p, out, 0, 0, 2);
     System.out.printf("second call: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     for (var e : stamps.entrySet()) assertEquals(e.getValue(), Files.getLastModifiedTime(e.getKey()).toMillis(), "rewritten: " + e.getKey());
     assertEquals(t.print(), again.print(), "the same table from the cache");
 
-    IllegalArgumentException notKept = assertThrows(IllegalArgumentException.class, () -> Miniature.sourceSweep(p, out, 0, 3));
+    IllegalArgumentException notKept = assertThrows(IllegalArgumentException.class, () -> Experiments.sourceSweep(p, out, 0, 3));
     assertTrue(notKept.getMessage().contains("[0, 2, 4, 6, 8]"), notKept.getMessage());
   }
 

@@ -1,0 +1,30 @@
+package dev.resa.viz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.Table;
+
+class PlotsIntervalsTest {
+  @Test
+  void bandLineAndReferencesSkipMissingRows() {
+    Table t = Table.create("t", IntColumn.create("layer", 0, 1, 2), DoubleColumn.create("pass1", 0.5, 0.6, Double.NaN),
+        DoubleColumn.create("lo", 0.4, 0.5, Double.NaN), DoubleColumn.create("hi", 0.6, 0.7, Double.NaN));
+    Map<String, Double> refs = new LinkedHashMap<>();
+    refs.put("base", 0.45);
+    JsonNode data = FigureJson.tree(Plots.withIntervals("t", t, "layer", "pass1", "lo", "hi", refs)).get("data");
+    assertEquals(4, data.size(), "lo, hi (filled to lo), estimate, one reference");
+    assertEquals(2, data.get(2).get("y").size(), "the layer without a score is left out");
+    assertEquals(0.6, data.get(2).get("y").get(1).asDouble(), 1e-12);
+    assertEquals(0.7, data.get(1).get("y").get(1).asDouble(), 1e-12);
+    assertEquals("tonexty", data.get(1).get("fill").asText());
+    assertEquals(0.45, data.get(3).get("y").get(0).asDouble(), 1e-12);
+    assertEquals(-0.5, data.get(3).get("x").get(0).asDouble(), 1e-12);
+    assertEquals(1.5, data.get(3).get("x").get(1).asDouble(), 1e-12);
+  }
+}
