@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
@@ -44,24 +45,29 @@ public final class Modularity {
   /** The five models the table compares, each on the same test problems. */
   public enum Arm {
     /** Base alone (the run's {@code base}). */
-    BASE("base", Weights.BASE, "none"),
+    BASE("base", Weights.BASE, null),
     /** Base + the adapter SAE-tuned on base itself (the run's {@code resa}). */
-    BASE_OWN_ADAPTER("base + own adapter", Weights.BASE, "tuned on base"),
+    BASE_OWN_ADAPTER("base + own adapter", Weights.BASE, Weights.BASE),
     /** Base + the adapter SAE-tuned on the target: Table 5's modularity row. */
-    BASE_TARGET_ADAPTER("base + target's adapter", Weights.BASE, "tuned on target"),
+    BASE_TARGET_ADAPTER("base + target's adapter", Weights.BASE, Weights.TARGET),
     /** The target alone. */
-    TARGET("target", Weights.TARGET, "none"),
+    TARGET("target", Weights.TARGET, null),
     /** The target + its own adapter (where the adapter was trained). */
-    TARGET_OWN_ADAPTER("target + own adapter", Weights.TARGET, "tuned on target");
+    TARGET_OWN_ADAPTER("target + own adapter", Weights.TARGET, Weights.TARGET);
 
     public final String label;
-    public final Weights weights;
-    public final String adapter;
+    /** The weights the arm starts from, and those its adapter was SAE-tuned on (null: no adapter). */
+    public final Weights weights, tunedOn;
 
-    Arm(String label, Weights weights, String adapter) {
+    Arm(String label, Weights weights, Weights tunedOn) {
       this.label = label;
       this.weights = weights;
-      this.adapter = adapter;
+      this.tunedOn = tunedOn;
+    }
+
+    /** The adapter column: {@code none} or where it was tuned. */
+    public String adapter() {
+      return tunedOn == null ? "none" : "tuned on " + tunedOn.name().toLowerCase(Locale.ROOT);
     }
 
     /** The arm without its adapter (itself for base and target). */
@@ -153,8 +159,8 @@ public final class Modularity {
       Interval g = a.plain() == a ? new Interval(Double.NaN, Double.NaN, Double.NaN, m.level())
           : PairedBootstrap.difference(rows, new double[][] {scores.get(a.plain()).pass1()}, Intervals.BOOTSTRAP);
       model.append(a.label);
-      weights.append(a.weights.name().toLowerCase(java.util.Locale.ROOT));
-      adapter.append(a.adapter);
+      weights.append(a.weights.name().toLowerCase(Locale.ROOT));
+      adapter.append(a.adapter());
       p1.append(m.estimate());
       lo.append(m.lo());
       hi.append(m.hi());
