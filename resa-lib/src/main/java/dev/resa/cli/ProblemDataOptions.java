@@ -1,10 +1,8 @@
 package dev.resa.cli;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.resa.eval.DataFiles;
 import dev.resa.eval.Problem;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,23 +19,12 @@ final class ProblemDataOptions {
   @Option(names = "--answer-field", defaultValue = "answer", description = "Field with the gold answer (default: ${DEFAULT-VALUE}).")
   String answerField;
 
-  /** Every non-blank line as a problem; a bad line fails naming file:line. */
+  /** Every non-blank line as a problem, read by the benchmarks' reader: a bad line or a missing field names file:line. */
   List<Problem> problems() throws IOException {
-    if (!Files.isRegularFile(data)) throw new IOException("data file not found: " + data);
     List<Problem> out = new ArrayList<>();
-    List<String> lines = Files.readAllLines(data);
-    for (int i = 0; i < lines.size(); i++) {
-      if (lines.get(i).isBlank()) continue;
-      JsonObject o;
-      try {
-        o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
-      } catch (RuntimeException e) {
-        throw new IOException(data + ":" + (i + 1) + ": not a JSON object: " + e.getMessage(), e);
-      }
-      for (String f : List.of(promptField, answerField)) {
-        if (!o.has(f) || o.get(f).isJsonNull()) throw new IOException(data + ":" + (i + 1) + ": missing field '" + f + "'");
-      }
-      out.add(new Problem("line " + (i + 1), o.get(promptField).getAsString(), List.of(o.get(answerField).getAsString()), List.of(), null));
+    for (DataFiles.Row row : DataFiles.jsonl(data)) {
+      String where = row.where();
+      out.add(new Problem("line " + where.substring(where.lastIndexOf(':') + 1), row.string(promptField), List.of(row.string(answerField)), List.of(), null));
     }
     if (out.isEmpty()) throw new IOException(data + ": no problems");
     return out;
