@@ -57,24 +57,23 @@ public final class Experiments {
 
   /** As {@link #modularity(Preset, Path, long)} with the target pretrained with {@code targetSeed} (not {@code seed}). */
   public static Table modularity(Preset p, Path outRoot, long seed, long targetSeed) throws IOException {
+    return onFinishedRun(p, outRoot, seed, (run, dir, root) -> Modularity.run(run, dir, seed, targetSeed, root));
+  }
+
+  /** An experiment on a finished run: its own preset (after any {@link TuneSweep}), its folder and a manager. */
+  private interface OnRun {
+    Table apply(Preset runPreset, Path dir, NDManager root) throws IOException;
+  }
+
+  /** Checks that {@link Miniature#run} has finished the run of {@code p} and {@code seed}, then runs {@code f} on it. */
+  private static Table onFinishedRun(Preset p, Path outRoot, long seed, OnRun f) throws IOException {
     Djl.init();
     Stages.threads();
-    Path dir = finishedRun(p, outRoot, seed);
-    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return Modularity.run(runPreset(dir), dir, seed, targetSeed, root);
-    }
-  }
-
-  /** The preset a finished run was made with ({@code preset.json}: Stage II's lr and steps after any {@link TuneSweep}). */
-  private static Preset runPreset(Path dir) throws IOException {
-    return RunCache.GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class);
-  }
-
-  /** The run directory, after checking that {@link Miniature#run} has finished it. */
-  private static Path finishedRun(Preset p, Path outRoot, long seed) {
     Path dir = Miniature.runDir(outRoot, p, seed);
     if (!Files.isRegularFile(dir.resolve("report.md"))) throw new IllegalStateException(dir + " has no report: call Miniature.run first");
-    return dir;
+    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
+      return f.apply(Preset.ofRun(dir), dir, root);
+    }
   }
 
   /**
@@ -84,12 +83,7 @@ public final class Experiments {
    * after a Stage-II sweep the hook layer's row still repeats the run's {@code resa}); {@code p} only names the run.
    */
   public static Table layerSweep(Preset p, Path outRoot, long seed) throws IOException {
-    Djl.init();
-    Stages.threads();
-    Path dir = finishedRun(p, outRoot, seed);
-    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return LayerSweep.run(runPreset(dir), dir, seed, root);
-    }
+    return onFinishedRun(p, outRoot, seed, (run, dir, root) -> LayerSweep.run(run, dir, seed, root));
   }
 
   /**
@@ -99,12 +93,7 @@ public final class Experiments {
    * {@code experiments/base-layer-N/}, source's are the layer sweep's).
    */
   public static Table reasoningFeatures(Preset p, Path outRoot, long seed, int texts, double majority) throws IOException {
-    Djl.init();
-    Stages.threads();
-    Path dir = finishedRun(p, outRoot, seed);
-    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return LayerFeatures.run(runPreset(dir), dir, seed, texts, majority, root);
-    }
+    return onFinishedRun(p, outRoot, seed, (run, dir, root) -> LayerFeatures.run(run, dir, seed, texts, majority, root));
   }
 
   /**
@@ -113,10 +102,7 @@ public final class Experiments {
    * random-distortion control's update and for a random update of the same rank. Reads the run's PEFT adapters.
    */
   public static Table updateGeometry(Preset p, Path outRoot, long seed) throws IOException {
-    Djl.init();
-    Path dir = finishedRun(p, outRoot, seed);
-    try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return AdapterGeometry.run(dir, ModelConfig.readHf(dir.resolve("base").resolve(HfCheckpoint.CONFIG)), root);
-    }
+    return onFinishedRun(p, outRoot, seed,
+        (run, dir, root) -> AdapterGeometry.run(dir, ModelConfig.readHf(dir.resolve(Model.BASE.dir()).resolve(HfCheckpoint.CONFIG)), root));
   }
 }

@@ -2,6 +2,9 @@ package dev.resa.miniature;
 
 import dev.resa.sae.SaeTrainer;
 import dev.resa.task.ArithmeticTask;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Every size and rate of the miniature, in one place. Two presets: {@code default} (the README's first command,
@@ -325,6 +328,11 @@ public record Preset(
         .saeLatents(128).saeSteps(150).saeBatch(512).saeTexts(600)
         .tuneSteps(40).tuneBatch(32).testProblems(60).samples(2)
         .build();
+  }
+
+  /** The preset a run directory was made with (its {@code preset.json}; after a Stage-II sweep, the swept values). */
+  public static Preset ofRun(Path runDir) throws IOException {
+    return RunCache.GSON.fromJson(Files.readString(runDir.resolve("preset.json")), Preset.class);
   }
 
   public static Preset named(String name) {

@@ -121,30 +121,39 @@ final class Report {
     return Table.create("stages", stage, steps, wall, flops);
   }
 
+  /** A row of Figure 1's cost table: a route, priced by the stage folders it needs (Stage I included, as the paper). */
+  private record Cost(String label, Miniature.Route route) {
+    List<String> stages(int layer) {
+      if (route.kind() != Miniature.Kind.SAE_TUNING) return List.of(route.dir());
+      return List.of("acts/" + route.sae().model.dir() + "-trigger-layers." + layer, route.sae().dir(), route.dir());
+    }
+  }
+
+  private static final List<Cost> COSTS = List.of(
+      new Cost("RL (CoT-free GRPO)", Miniature.route("source")),
+      new Cost("SAE-Tuning (Resa)", Miniature.route("resa")),
+      new Cost("SAE-Tuning, base as source", Miniature.route("resa-self")),
+      new Cost("CoT-free SFT", Miniature.route("sft-cotfree")),
+      new Cost("CoT SFT", Miniature.route("sft-cot")));
+
   private static Table costs(Path dir, Map<String, JsonObject> eval) throws IOException {
-    String[][] routes = {
-        {"RL (CoT-free GRPO)", "source", "source"},
-        {"SAE-Tuning (Resa)", "resa", "acts/source-trigger-layers.L,sae/scratch,tuned/resa"},
-        {"SAE-Tuning, base as source", "resa-self", "acts/base-trigger-layers.L,sae/self,tuned/resa-self"},
-        {"CoT-free SFT", "sft-cotfree", "tuned/sft-cotfree"},
-        {"CoT SFT", "sft-cot", "tuned/sft-cot"}};
     StringColumn route = StringColumn.create("route"), model = StringColumn.create("model");
     DoubleColumn wall = DoubleColumn.create("wall_s"), flops = DoubleColumn.create("flops"), pass1 = DoubleColumn.create("pass1"),
         gain = DoubleColumn.create("gain_over_base");
     double base = num(eval.get("base"), "pass1");
-    int layer = GSON.fromJson(Files.readString(dir.resolve("preset.json")), JsonObject.class).get("hookLayer").getAsInt();
-    for (String[] r : routes) {
+    int layer = Preset.ofRun(dir).hookLayer();
+    for (Cost c : COSTS) {
       double w = 0, f = 0;
-      for (String st : r[2].replace("layers.L", "layers." + layer).split(",")) {
+      for (String st : c.stages(layer)) {
         Map<String, Double> s = RunCache.read(dir.resolve(st));
         w += s.get("wall_s");
         f += s.getOrDefault("flops", 0.0);
       }
-      route.append(r[0]);
-      model.append(r[1]);
+      route.append(c.label());
+      model.append(c.route().name());
       wall.append(w);
       flops.append(f);
-      double p1 = num(eval.get(r[1]), "pass1");
+      double p1 = num(eval.get(c.route().name()), "pass1");
       pass1.append(p1);
       gain.append(p1 - base);
     }

@@ -22,7 +22,7 @@ public record RunResult(Path dir, Table scores, Table costs, Table saes, String 
 
   /** The preset the run was made with. */
   public Preset preset() throws IOException {
-    return RunCache.GSON.fromJson(Files.readString(dir.resolve("preset.json")), Preset.class);
+    return Preset.ofRun(dir);
   }
 
   /** One text's tokens and the SAE latent activations on them ({@code acts[token][latent]}). */
