@@ -168,25 +168,26 @@ final class Stages {
     long t0 = System.nanoTime();
     ModelConfig cfg = ModelConfig.tinyQwen2(tok.vocabSize(), p.hidden(), p.layers(), p.heads(), Math.max(1, p.heads() / 2), p.intermediate(), 96)
         .withTokens(tok.bosId(), tok.eosId());
-    LmTrainer.Config tc = LmTrainer.Config.defaults().withSteps(p.baseSteps()).withBatch(p.baseBatch())
-        .withLr(p.baseLr(), Math.min(50, p.baseSteps() / 10)).withAdamW(0.01, 0.9, 0.999).withSeed(seed);
-    Batches data = Batches.pairs(tok, seed, mix(p.traceShare(), p.baseBatch()));
-    double tokens = 0;
-    try (DecoderLM model = new DecoderLM(cfg, Weights.random(cfg, root.newSubManager(), seed, DataType.FLOAT32));
-         LmTrainer trainer = LmTrainer.forBatches(model, tc);
-         Progress.Bar bar = Progress.start("base", p.baseSteps())) {
-      for (int step = 0; step < p.baseSteps(); step++) {
-        Progress.checkInterrupted();
-        try (NDManager scope = model.stepScope()) {
-          TokenBatch b = data.at(step, scope);
-          tokens += b.realTokens();
-          bar.update(step + 1, Map.of("loss", trainer.trainStep(b.inputs(), b.targets(), b.targetMask()).loss()));
-        }
-      }
-      model.weights().setTrainable(n -> false);
-      HfCheckpoint.save(model, d);
-      saveTokenizer(d);
-      RunCache.finish(d, key, trainer.log().table(), t0, Map.of("tokens", tokens, "flops", Costs.train(cfg, tokens)));
+    try (DecoderLM model = new DecoderLM(cfg, Weights.random(cfg, root.newSubManager(), seed, DataType.FLOAT32))) {
+      Pretraining.run("base", model, Pretraining.config(p, p.baseSteps(), p.baseLr(), seed), Batches.pairs(tok, seed, mix(p.traceShare(), p.baseBatch())), d, key, t0);
+    }
+    return key;
+  }
+
+  /**
+   * {@link Modularity.Target.Continued}: the run's base pretrained {@code steps} more by base's loop on a mix with
+   * {@code traceShare} traced examples, drawn with another data seed ({@code seed + 17}) from the same pool; the lr
+   * peaks at base's final lr ({@code baseLr} times {@link LmTrainer.Config#minLrRatio}), so the continuation resumes
+   * where base's schedule ended instead of re-warming to its peak. Zero steps saves base unchanged.
+   */
+  String continued(Path d, String baseKey, int steps, double traceShare) throws IOException {
+    String key = RunCache.key("continued", baseKey, steps, p.baseBatch(), p.baseLr(), traceShare, seed);
+    if (RunCache.done(d, key)) return key;
+    System.out.printf("== continued base: %d more steps on a %.0f/%.0f traced / answer-only mix%n", steps, 100 * traceShare, 100 * (1 - traceShare));
+    long t0 = System.nanoTime();
+    try (DecoderLM model = load(dir.resolve("base"))) {
+      LmTrainer.Config tc = steps == 0 ? null : Pretraining.config(p, steps, p.baseLr() * LmTrainer.Config.defaults().minLrRatio(), seed + 17);
+      Pretraining.run("continued", model, tc, Batches.pairs(tok, seed + 17, mix(traceShare, p.baseBatch())), d, key, t0);
     }
     return key;
   }
