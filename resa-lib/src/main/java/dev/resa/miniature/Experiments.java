@@ -105,4 +105,13 @@ public final class Experiments {
     return onFinishedRun(p, outRoot, seed,
         (run, dir, root) -> AdapterGeometry.run(dir, ModelConfig.readHf(dir.resolve(Model.BASE.dir()).resolve(HfCheckpoint.CONFIG)), root));
   }
+
+  /**
+   * Table 5's modularity ({@link Modularity}) with the target {@code target}: {@link Modularity.Target.Independent} as
+   * {@link #modularity(Preset, Path, long, long)}, or {@link Modularity.Target.Continued}, base pretrained further on
+   * another mix (an ancestor shared with base, as in the paper). Cached under {@code <run>/experiments/<target.dirName()>/}.
+   */
+  public static Table modularity(Preset p, Path outRoot, long seed, Modularity.Target target) throws IOException {
+    return onFinishedRun(p, outRoot, seed, (run, dir, root) -> Modularity.run(run, dir, seed, target, root));
+  }
 }

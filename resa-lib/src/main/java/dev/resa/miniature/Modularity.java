@@ -24,20 +24,66 @@ import tech.tablesaw.api.Table;
  * LoRA adapter is attached to base at test time. The paper tunes Qwen2.5-Math-1.5B (and Qwen2.5-1.5B) with Tina-STILL's
  * SAE and attaches the adapter to R1-Distill (47.86 / 47.54 against 47.28 for the adapter tuned on R1-Distill itself).
  *
- * <p>Here the target is a second base: the run's base stage repeated with another seed ({@code targetSeed}: other
- * initial weights and another draw of the pretraining mix; same tokenizer and shape). Stage II tunes it with the run's
- * SAE from scratch on source (same layer, data, adapter seed and steps as the run's {@code resa}), the adapter is
- * loaded as a PEFT folder onto base (shapes checked by {@link Lora#attachTo}) and folded in, and every arm is scored
- * on the run's test problems. Unlike the paper's targets, which share their pretrained ancestor with R1-Distill, this
- * target shares no weights with base: its residual-stream basis is unrelated, so the experiment asks whether an adapter
- * carries anything that does not depend on a shared basis.
+ * <p>The target is a {@link Target}: either a second base ({@link Target.Independent}: the run's base stage repeated
+ * with another seed, other initial weights and another draw of the pretraining mix, same tokenizer and shape), which
+ * shares no weights with base, so its residual-stream basis is unrelated and the experiment asks whether an adapter
+ * carries anything that does not depend on a shared basis; or base itself pretrained further on another mix
+ * ({@link Target.Continued}), which shares its pretrained ancestor with base as the paper's targets share Qwen2.5-Math
+ * with R1-Distill (there the adapter goes from ancestor to descendant, here from descendant to ancestor). Stage II tunes
+ * the target with the run's SAE from scratch on source (same layer, data, adapter seed and steps as the run's
+ * {@code resa}), the adapter is loaded as a PEFT folder onto base (shapes checked by {@link Lora#attachTo}) and folded
+ * in, and every arm is scored on the run's test problems.
  *
- * <p>Layout, under {@code <run>/experiments/modularity-s<targetSeed>/}: {@code target/base} (the second base),
+ * <p>Layout, under {@code <run>/experiments/<target.dirName()>/}: {@code target/base} (the target's weights),
  * {@code target/tuned} (its Stage II, with {@code adapter/}), {@code attached} (base + that adapter, merged),
  * {@code eval/<arm>} and {@code modularity.csv}. Every folder is keyed like the run's stages ({@link RunCache}).
  */
 public final class Modularity {
   private Modularity() {}
+
+  /** Where the target's weights come from. */
+  public sealed interface Target {
+    /** Its folder under {@code <run>/experiments/}. */
+    String dirName();
+
+    /** A second base from scratch: base's recipe with {@code seed} (not the run's), sharing no weights with base. */
+    record Independent(long seed) implements Target {
+      @Override
+      public String dirName() {
+        return "modularity-s" + seed;
+      }
+    }
+
+    /**
+     * Base's weights pretrained further by base's loop ({@link Stages#continued}).
+     *
+     * @param stepShare continued steps as a share of the preset's {@code baseSteps}, rounded (default 0.25: enough to
+     *     move the weights off base's, few enough that the target stays base's descendant rather than a new model).
+     * @param traceShare share of the continuation's examples written with a trace (default 1.0: every example reasons,
+     *     as R1-Distill is Qwen2.5-Math further trained on reasoning traces; base's own mix is the preset's {@code traceShare}).
+     */
+    record Continued(double stepShare, double traceShare) implements Target {
+      public Continued {
+        if (!(stepShare >= 0 && stepShare <= 1)) throw new IllegalArgumentException("stepShare must be in [0, 1], got " + stepShare);
+        if (!(traceShare >= 0 && traceShare <= 1)) throw new IllegalArgumentException("traceShare must be in [0, 1], got " + traceShare);
+      }
+
+      /** The defaults: a quarter of base's steps more, on traced examples only. */
+      public static Continued traced() {
+        return new Continued(0.25, 1.0);
+      }
+
+      /** Continued steps for a preset: {@code stepShare * baseSteps}, rounded. */
+      public int steps(Preset p) {
+        return (int) Math.round(stepShare * p.baseSteps());
+      }
+
+      @Override
+      public String dirName() {
+        return "modularity-c" + stepShare + "-t" + traceShare;
+      }
+    }
+  }
 
   /** The weights an arm starts from. */
   public enum Weights { BASE, TARGET }
@@ -76,14 +122,24 @@ public final class Modularity {
     }
   }
 
-  /** The experiment's folder in a run: {@code <run>/experiments/modularity-s<targetSeed>}. */
+  /** The experiment's folder in a run: {@code <run>/experiments/<target.dirName()>}. */
+  public static Path dir(Path runDir, Target target) {
+    return runDir.resolve("experiments").resolve(target.dirName());
+  }
+
+  /** As {@link #dir(Path, Target)} for an {@link Target.Independent} target of {@code targetSeed}. */
   public static Path dir(Path runDir, long targetSeed) {
-    return runDir.resolve("experiments").resolve("modularity-s" + targetSeed);
+    return dir(runDir, new Target.Independent(targetSeed));
   }
 
   /** The target's PEFT adapter folder (written by its Stage II). */
+  public static Path targetAdapter(Path runDir, Target target) {
+    return dir(runDir, target).resolve("target/tuned/adapter");
+  }
+
+  /** As {@link #targetAdapter(Path, Target)} for an {@link Target.Independent} target of {@code targetSeed}. */
   public static Path targetAdapter(Path runDir, long targetSeed) {
-    return dir(runDir, targetSeed).resolve("target/tuned/adapter");
+    return targetAdapter(runDir, new Target.Independent(targetSeed));
   }
 
   /** The run's own Stage-II adapter on base ({@code tuned/resa/adapter}). */
@@ -99,9 +155,20 @@ public final class Modularity {
    * @param used the preset the run was made with (its {@code preset.json}: Stage II's lr and steps after any sweep).
    */
   static Table run(Preset used, Path runDir, long seed, long targetSeed, NDManager root) throws IOException {
-    if (targetSeed == seed) throw new IllegalArgumentException("the target needs another seed than base's (" + seed + ")");
-    Path md = dir(runDir, targetSeed), target = md.resolve("target");
-    String targetKey = new Stages(used, target, targetSeed, root).base(); // target/base: base's recipe, another seed
+    return run(used, runDir, seed, new Target.Independent(targetSeed), root);
+  }
+
+  /** As {@link #run(Preset, Path, long, long, NDManager)} for any {@link Target}. */
+  static Table run(Preset used, Path runDir, long seed, Target kind, NDManager root) throws IOException {
+    Path md = dir(runDir, kind), target = md.resolve("target");
+    String targetKey;
+    if (kind instanceof Target.Independent i) {
+      if (i.seed() == seed) throw new IllegalArgumentException("the target needs another seed than base's (" + seed + ")");
+      targetKey = new Stages(used, target, i.seed(), root).base(); // target/base: base's recipe, another seed
+    } else {
+      Target.Continued c = (Target.Continued) kind; // target/base: the run's base, pretrained further on c's mix
+      targetKey = new Stages(used, runDir, seed, root).continued(target.resolve("base"), RunCache.keyOf(runDir.resolve("base")), c.steps(used), c.traceShare());
+    }
     Path sae = runDir.resolve(Miniature.SaeMode.SCRATCH.dir());
     // Stage II of the target with the run's seed: the same data, adapter init and dropout as the run's resa; only the weights differ.
     new Stages(used, target, seed, root).tune(target.resolve("tuned"), "target + own adapter", targetKey, sae, RunCache.keyOf(sae), false,
