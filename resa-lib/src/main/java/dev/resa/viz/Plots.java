@@ -12,12 +12,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.NumericColumn;
+import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.plotly.components.Axis;
 import tech.tablesaw.plotly.components.Figure;
 import tech.tablesaw.plotly.components.Layout;
 import tech.tablesaw.plotly.components.Line;
+import tech.tablesaw.plotly.components.Marker;
 import tech.tablesaw.plotly.traces.BarTrace;
 import tech.tablesaw.plotly.traces.HeatmapTrace;
 import tech.tablesaw.plotly.traces.HistogramTrace;
@@ -226,6 +229,34 @@ public final class Plots {
     Layout layout = Layout.builder(title, x, y).height(HEIGHT).showLegend(true).build();
     return new Figure(layout, traces.toArray(Trace[]::new));
   }
+
+  /**
+   * Estimates with their intervals by category, one colour per group: a marker at {@code y} for each row (x: its
+   * {@code label}) and a vertical segment from {@code lo} to {@code hi}, e.g. each arm's gain for two targets. Labels
+   * should differ across groups, or the groups' markers overlap. Rows where {@code y} is missing are left out.
+   */
+  public static Figure intervalsByGroup(String title, Table t, String label, String group, String y, String lo, String hi) {
+    requireColumns(t, label, group, y, lo, hi);
+    Table rows = t.dropWhere(t.numberColumn(y).isMissing());
+    List<Trace> traces = new ArrayList<>();
+    List<String> groups = rows.column(group).asList().stream().map(String::valueOf).distinct().toList();
+    for (int g = 0; g < groups.size(); g++) {
+      String name = groups.get(g), color = PALETTE[g % PALETTE.length];
+      Table part = rows.where(rows.stringColumn(group).isEqualTo(name));
+      for (int i = 0; i < part.rowCount(); i++) {
+        String x = String.valueOf(part.column(label).get(i));
+        traces.add(ScatterTrace.builder(StringColumn.create("x", x, x), DoubleColumn.create("y", part.numberColumn(lo).getDouble(i), part.numberColumn(hi).getDouble(i)))
+            .mode(ScatterTrace.Mode.LINE).line(Line.builder().color(color).width(3).build()).legendGroup(name).showLegend(false).name(name + " 95 % interval").build());
+      }
+      traces.add(ScatterTrace.builder(part.column(label), part.numberColumn(y)).mode(ScatterTrace.Mode.MARKERS)
+          .marker(Marker.builder().color(color).size(10).build()).legendGroup(name).name(name).build());
+    }
+    Layout layout = Layout.builder(title, label, y).height(HEIGHT).showLegend(true).build();
+    return new Figure(layout, traces.toArray(Trace[]::new));
+  }
+
+  /** Plotly's first colours, one per group of {@link #intervalsByGroup}. */
+  private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"};
 
   /** Writes {@code figure} as a standalone HTML page with plotly.js inlined (works offline); atomic. */
   public static void saveHtml(Figure figure, Path path) throws IOException {

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
+import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 class PlotsIntervalsTest {
@@ -26,5 +27,22 @@ class PlotsIntervalsTest {
     assertEquals(0.45, data.get(3).get("y").get(0).asDouble(), 1e-12);
     assertEquals(-0.5, data.get(3).get("x").get(0).asDouble(), 1e-12);
     assertEquals(1.5, data.get(3).get("x").get(1).asDouble(), 1e-12);
+  }
+
+  @Test
+  void oneSegmentPerRowAndOneMarkerTracePerGroup() {
+    Table t = Table.create("t", StringColumn.create("arm", "a (x)", "b (x)", "a (y)", "c (y)"), StringColumn.create("target", "x", "x", "y", "y"),
+        DoubleColumn.create("gain", 0.1, Double.NaN, -0.05, 0.2), DoubleColumn.create("lo", 0.0, Double.NaN, -0.1, 0.15),
+        DoubleColumn.create("hi", 0.2, Double.NaN, 0.0, 0.3));
+    JsonNode data = FigureJson.tree(Plots.intervalsByGroup("t", t, "arm", "target", "gain", "lo", "hi")).get("data");
+    assertEquals(5, data.size(), "x: one segment and its markers (b has no gain); y: two segments and its markers");
+    assertEquals("a (x)", data.get(0).get("x").get(0).asText());
+    assertEquals(0.0, data.get(0).get("y").get(0).asDouble(), 1e-12);
+    assertEquals(0.2, data.get(0).get("y").get(1).asDouble(), 1e-12);
+    assertEquals("x", data.get(1).get("name").asText());
+    assertEquals(1, data.get(1).get("y").size());
+    assertEquals(0.3, data.get(3).get("y").get(1).asDouble(), 1e-12);
+    assertEquals(0.2, data.get(4).get("y").get(1).asDouble(), 1e-12);
+    assertEquals(data.get(2).get("line").get("color").asText(), data.get(4).get("marker").get("color").asText(), "a group keeps one colour");
   }
 }
