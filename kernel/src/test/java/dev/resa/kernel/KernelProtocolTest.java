@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The kernel through the real Jupyter protocol, driven by Python's jupyter_client in a separate process:
@@ -35,13 +36,12 @@ class KernelProtocolTest {
   private static final String KERNEL = "resa-java-protocol-test";
   private final Path repo = Path.of(System.getProperty("resa.repo", "..")).toAbsolutePath().normalize();
   private final Path artifacts = repo.resolve("kernel/target/ci-artifacts");
-  private Path work;
+  @TempDir Path work; // Jupyter's config, runtime and data folders and the test kernelspec; deleted after the class
 
   @BeforeAll
   void installKernel() throws Exception {
     Assumptions.assumeFalse(Boolean.getBoolean("resa.skipNotebooks"),
         "kernel protocol tests explicitly skipped with -Dresa.skipNotebooks=true");
-    work = Files.createTempDirectory("resa-kernel-protocol");
     TestKernelSpec.install(KERNEL, work.resolve("share/jupyter"));
     Files.createDirectories(artifacts);
   }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs every notebook in {@code <repo>/notebooks} headless through Jupyter with the real kernel jar, then renders one
@@ -45,7 +46,7 @@ class NotebookExecutionTest {
   private final Path repo = Path.of(System.getProperty("resa.repo", "..")).toAbsolutePath().normalize();
   private final Path artifacts = repo.resolve("kernel/target/ci-artifacts");
   private final Map<String, Path> executed = new ConcurrentHashMap<>();
-  private Path work;
+  @TempDir Path work; // Jupyter's config, runtime and data folders and the test kernelspec; deleted after the class
   private Path jupyterData;
 
   @BeforeAll
@@ -57,7 +58,6 @@ class NotebookExecutionTest {
             + "python3-ipykernel (or pass -Dresa.skipNotebooks=true to skip explicitly)");
     requireTool(List.of(chromium(), "--version"),
         "chromium is missing: apt-get install chromium (or pass -Dresa.skipNotebooks=true to skip explicitly)");
-    work = Files.createTempDirectory("resa-notebooks");
     jupyterData = work.resolve("share/jupyter");
     TestKernelSpec.install(KERNEL, jupyterData);
     Files.createDirectories(artifacts);
