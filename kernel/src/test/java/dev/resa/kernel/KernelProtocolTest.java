@@ -36,7 +36,7 @@ class KernelProtocolTest {
   private static final String KERNEL = "resa-java-protocol-test";
   private final Path repo = Path.of(System.getProperty("resa.repo", "..")).toAbsolutePath().normalize();
   private final Path artifacts = repo.resolve("kernel/target/ci-artifacts");
-  @TempDir Path work; // Jupyter's config, runtime and data folders and the test kernelspec; deleted after the class
+  @TempDir static Path work; // Jupyter's config, runtime and data folders and the test kernelspec; deleted after the class
 
   @BeforeAll
   void installKernel() throws Exception {

@@ -46,7 +46,7 @@ class NotebookExecutionTest {
   private final Path repo = Path.of(System.getProperty("resa.repo", "..")).toAbsolutePath().normalize();
   private final Path artifacts = repo.resolve("kernel/target/ci-artifacts");
   private final Map<String, Path> executed = new ConcurrentHashMap<>();
-  @TempDir Path work; // Jupyter's config, runtime and data folders and the test kernelspec; deleted after the class
+  @TempDir static Path work; // Jupyter's config, runtime and data folders and the test kernelspec; deleted after the class
   private Path jupyterData;
 
   @BeforeAll
