@@ -55,7 +55,7 @@ public final class Modularity {
     }
 
     /**
-     * Base's weights pretrained further by base's loop ({@link Stages#continued}).
+     * Base's weights pretrained further by base's own loop ({@code Stages.continued}: same batch and optimiser, the lr peaking at base's final lr).
      *
      * @param stepShare continued steps as a share of the preset's {@code baseSteps}, rounded (default 0.25: enough to
      *     move the weights off base's, few enough that the target stays base's descendant rather than a new model).
