@@ -49,7 +49,8 @@ public final class Grpo implements AutoCloseable {
    * @param innerSteps optimizer steps per sampling round (μ); default 1 (TRL's GRPO).
    * @param rounds sampling rounds; default 100.
    * @param seed drives prompt order and sampling; default 42.
-   * @param train the loop: lr 1e-6 (Tina), constant, AdamW decay 0.01, clip 1.0; one loop step per inner step.
+   * @param train the loop: lr 1e-6 (Tina's peak), constant, AdamW decay 0.01, clip 1.0; one loop step per inner step
+   *     ({@link Grpo#tinaLoop} is Tina's schedule and decay).
    */
   public record Config(LoraConfig lora, int groupSize, int promptsPerStep, int maxNewTokens, double temperature,
                        double clipEps, double klBeta, int innerSteps, int rounds, long seed, LoraTrainer.Config train) {
