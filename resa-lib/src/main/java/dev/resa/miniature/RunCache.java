@@ -4,6 +4,8 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
 import dev.resa.io.AtomicFiles;
+import dev.resa.tuning.Grpo;
+import dev.resa.tuning.LoraTrainer;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
@@ -15,6 +17,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import tech.tablesaw.api.Table;
@@ -40,6 +43,16 @@ final class RunCache {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The settings of a LoRA loop that change its updates, for keys (a Config also holds an output Path, which a key must not). */
+  static List<Object> loopKey(LoraTrainer.Config c) {
+    return List.of(c.schedule(), c.warmupRatio(), c.minLrRatio(), c.horizon(), c.weightDecay(), c.clipNorm());
+  }
+
+  /** A weighted GRPO reward's terms as (name, weight) pairs, for keys. */
+  static List<Object> rewardKey(Grpo.Weighted r) {
+    return r.terms().stream().map(t -> (Object) List.of(t.name(), t.weight())).toList();
   }
 
   /** Whether {@code d} holds a finished stage made with {@code key}; if it holds anything else, it is deleted. */

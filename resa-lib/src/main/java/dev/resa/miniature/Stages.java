@@ -149,10 +149,6 @@ final class Stages {
     return new LoraConfig(p.loraRank(), p.loraAlpha(), LORA_DROPOUT, LoraConfig.ALL_TARGETS, LoraConfig.layersFrom(fromLayer, p.layers()), loraSeed);
   }
 
-  private LoraTrainer.Config loop(double lr, Path out) {
-    return LoraTrainer.Config.of(lr).withOutput(out, 0, "base");
-  }
-
   private static double sum(Table log, String column) {
     return log.doubleColumn(column).sum();
   }
@@ -193,23 +189,33 @@ final class Stages {
   }
 
   /**
-   * Source: CoT-free GRPO on base (reward = the task's grader), merged; keeps its adapter every quarter of its rounds
-   * for {@link SourceSweep}.
+   * The source's GRPO reward, Tina's: r = 2·accuracy + 1·format ({@link Grpo#TINA_ACCURACY_WEIGHT},
+   * {@link Grpo#TINA_FORMAT_WEIGHT}), with the task's exact-match grader and its format check
+   * ({@link ArithmeticTask#accuracyReward}, {@link ArithmeticTask#formatReward}); the log keeps both terms' means.
+   */
+  static final Grpo.Weighted SOURCE_REWARD = Grpo.Reward.weighted(
+      new Grpo.Term("accuracy", Grpo.TINA_ACCURACY_WEIGHT, ArithmeticTask::accuracyReward),
+      new Grpo.Term("format", Grpo.TINA_FORMAT_WEIGHT, (completion, answer) -> ArithmeticTask.formatReward(completion)));
+
+  /**
+   * Source: CoT-free GRPO on base with Tina's reward (2·accuracy + 1·format) and lr schedule, merged; keeps its adapter
+   * every quarter of its rounds for {@link SourceSweep}.
    */
   String source(String baseKey) throws IOException {
     Path d = dir.resolve("source");
+    LoraTrainer.Config loop = Grpo.tinaLoop(p.rlLr()); // Tina's schedule at the preset's (toy-scale) peak lr
     int every = SourceSweep.checkpointLoopSteps(p); // GRPO loop steps between kept adapters, for the source sweep
-    String key = RunCache.key("source", baseKey, every, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, p.maxNewTokens());
+    String key = RunCache.key("source", baseKey, every, p.rlSteps(), p.rlPrompts(), p.rlGroup(), p.rlLr(), p.rlKl(), p.rlTemperature(), p.loraRank(),
+        p.loraAlpha(), LORA_DROPOUT, p.maxNewTokens(), RunCache.rewardKey(SOURCE_REWARD), RunCache.loopKey(loop));
     if (RunCache.done(d, key)) return key;
-    System.out.println("== source: CoT-free GRPO with LoRA on base, then merge");
+    System.out.println("== source: CoT-free GRPO with LoRA on base (reward 2 accuracy + 1 format), then merge");
     long t0 = System.nanoTime();
     List<dev.resa.eval.Problem> problems = new ArrayList<>();
     for (var q : new ArithmeticTask(p.task()).problems(Split.TRAIN, p.rlSteps() * p.rlPrompts(), seed * 7919)) problems.add(ArithmeticTask.asProblem(q));
-    Grpo.Reward exact = (completion, answer) -> ArithmeticTask.extractAnswer(completion).map(answer::equals).orElse(false) ? 1 : 0;
     Grpo.Config cfg = Grpo.Config.defaults().withLora(lora(0, seed + 1)).withGroups(p.rlPrompts(), p.rlGroup()).withMaxNewTokens(p.maxNewTokens())
-        .withTemperature(p.rlTemperature()).withKlBeta(p.rlKl()).withRounds(p.rlSteps()).withSeed(seed + 1).withTrain(LoraTrainer.Config.of(p.rlLr()).withOutput(d, every, "base"));
+        .withTemperature(p.rlTemperature()).withKlBeta(p.rlKl()).withRounds(p.rlSteps()).withSeed(seed + 1).withTrain(loop.withOutput(d, every, "base"));
     List<Double> thinkRate = new ArrayList<>();
-    try (DecoderLM model = load(dir.resolve("base")); Grpo grpo = new Grpo(model, tok, exact, cfg)) {
+    try (DecoderLM model = load(dir.resolve("base")); Grpo grpo = new Grpo(model, tok, SOURCE_REWARD, cfg)) {
       grpo.onCompletions(texts -> thinkRate.add(texts.stream().filter(ArithmeticTask::thinks).count() / (double) texts.size()));
       Table log = grpo.train(problems).log().table();
       log.addColumns(DoubleColumn.create("think_rate", thinkRate.stream().mapToDouble(Double::doubleValue).toArray()));
@@ -345,7 +351,7 @@ final class Stages {
       if (control) splice = Control.calibrated(model, splices, layer, spliceKl(model, splice, layer), (op) -> spliceKl(model, op, layer),
           activationMean(model, layer), seed + 13);
       double startKl = spliceKl(model, splice, layer);
-      SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora(layer + 1, seed + 3)).withTrain(loop(p.tuneLr(), d));
+      SaeTuning.Config cfg = SaeTuning.Config.resa(layer).withLora(lora(layer + 1, seed + 3)).withTrain(LoraTrainer.Config.of(p.tuneLr()).withOutput(d, 0, "base"));
       try (SaeTuning tuning = new SaeTuning(model, frozen(model, splice), cfg)) {
         Table log = tuning.train(Batches.pairs(tok, seed + 3, mix(0, p.tuneBatch())), steps).log().table();
         tuning.saveMerged(d);
@@ -421,17 +427,24 @@ final class Stages {
     }
   }
 
-  /** The SFT baselines: LoRA cross-entropy on completions, CoT-free (answers only) or CoT (traces). */
+  /** What the SFT baselines' loss covers: the whole text, prompt included, as {@code sft.py} (its completion-only collator is commented out). */
+  static final TokenBatch.Coverage SFT_COVERAGE = TokenBatch.Coverage.WHOLE_TEXT;
+
+  /**
+   * The SFT baselines: LoRA cross-entropy on the whole text (prompt + completion), CoT-free (answers only) or CoT
+   * (traces), in the task's own written form; Stage II's steps, batch and lr.
+   */
   String sft(Route r, String baseKey) throws IOException {
     Path d = dir.resolve(r.dir());
     boolean traces = r.kind() == Kind.SFT_COT;
-    String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed);
+    Sft.Config cfg = Sft.Config.resa().withLora(lora(0, seed + 4)).withLr(p.tuneLr()).withOutput(d, 0, "base"); // sft.py's loop at Stage II's lr
+    String key = RunCache.key("sft", baseKey, traces, p.tuneSteps(), p.tuneBatch(), p.tuneLr(), p.loraRank(), p.loraAlpha(), LORA_DROPOUT, seed,
+        SFT_COVERAGE, RunCache.loopKey(cfg.train()));
     if (RunCache.done(d, key)) return key;
     System.out.println("== SFT baseline: " + r.name());
     long t0 = System.nanoTime();
-    try (DecoderLM model = load(dir.resolve("base"));
-         Sft sft = new Sft(model, Sft.Config.resa().withLora(lora(0, seed + 4)).withTrain(loop(p.tuneLr(), d)))) {
-      Table log = sft.train(Batches.pairs(tok, seed + 4, mix(traces ? 1 : 0, p.tuneBatch())), p.tuneSteps()).log().table();
+    try (DecoderLM model = load(dir.resolve("base")); Sft sft = new Sft(model, cfg)) {
+      Table log = sft.train(Batches.pairs(tok, seed + 4, mix(traces ? 1 : 0, p.tuneBatch()), SFT_COVERAGE), p.tuneSteps()).log().table();
       MergedModel.save(model, sft.adapter(), d);
       saveTokenizer(d);
       RunCache.finish(d, key, log, t0, Map.of("flops", Costs.train(model.config(), sum(log, "tokens"))));

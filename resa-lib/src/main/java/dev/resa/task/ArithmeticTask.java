@@ -207,6 +207,32 @@ public final class ArithmeticTask {
     return Optional.ofNullable(found);
   }
 
+  /** Accuracy reward: 1 when the final answer ({@link #extractAnswer}) equals {@code answer} exactly, else 0. */
+  public static double accuracyReward(String completion, String answer) {
+    return extractAnswer(completion).map(answer::equals).orElse(false) ? 1 : 0;
+  }
+
+  /** After {@code </think>}: blanks, one final answer in either form (its text non-blank, tag-free), blanks, the end. */
+  private static final Pattern FINAL_ANSWER =
+      Pattern.compile("\\s*(?:\\\\boxed\\{([^{}<>]*)\\}|<answer> Answer:([^<>]*)</answer>)\\s*");
+
+  /**
+   * Format reward, as open-r1's / Tina's rewards a {@code <think>…</think>} section followed by the answer part: 1 when
+   * the completion (the prompt already opened {@code <think>}) opens no other {@code <think>}, closes {@code </think>}
+   * exactly once, and then gives exactly one final answer in one of the task's two written forms, {@code \boxed{d}}
+   * ({@link #tracedCompletion}) or {@code <answer> Answer: d</answer>} ({@link #cotFreeCompletion}), with only blanks
+   * around it; else 0. Correctness is not checked (that is {@link #accuracyReward}'s job). Tina's own check, on chat
+   * text, is that {@code \n</think>\n} occurs exactly once; here the answer part is checked too, since the task has one.
+   */
+  public static double formatReward(String completion) {
+    int close = completion.indexOf("</think>");
+    if (close < 0 || completion.indexOf("</think>", close + 1) >= 0 || completion.contains("<think>")) return 0;
+    Matcher m = FINAL_ANSWER.matcher(completion.substring(close + "</think>".length()));
+    if (!m.matches()) return 0;
+    String answer = m.group(1) != null ? m.group(1) : m.group(2);
+    return answer.isBlank() ? 0 : 1;
+  }
+
   /** The problem as the evaluator's {@link dev.resa.eval.Problem}: id = expression, text = {@link #prompt}, the traced solution. */
   public static dev.resa.eval.Problem asProblem(Problem p) {
     return new dev.resa.eval.Problem(p.expression(), prompt(p), List.of(p.answerText()), List.of(), tracedCompletion(p));

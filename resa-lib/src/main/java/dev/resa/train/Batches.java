@@ -30,7 +30,12 @@ public interface Batches {
    * step), as {@link TokenBatch#pairs}.
    */
   static Batches pairs(Tokenizer tok, long seed, Function<Random, List<String[]>> draw) {
-    return (step, scope) -> TokenBatch.pairs(scope, tok, draw.apply(new Random(mix(seed, step))));
+    return pairs(tok, seed, draw, TokenBatch.Coverage.COMPLETION);
+  }
+
+  /** As {@link #pairs(Tokenizer, long, Function)}, the loss covering what {@code coverage} names. */
+  static Batches pairs(Tokenizer tok, long seed, Function<Random, List<String[]>> draw, TokenBatch.Coverage coverage) {
+    return (step, scope) -> TokenBatch.pairs(scope, tok, draw.apply(new Random(mix(seed, step))), coverage);
   }
 
   /**

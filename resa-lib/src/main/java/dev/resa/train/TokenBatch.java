@@ -48,11 +48,27 @@ public record TokenBatch(NDArray tokens, NDArray valid, NDArray lossMask) {
     return new TokenBatch(m.create(flat, new Shape(rows.size(), t)), null, null);
   }
 
+  /** Which next-token targets of a {@code <bos> prompt completion <eos>} text a trainer's loss covers. */
+  public enum Coverage {
+    /** The completion and the EOS (a completion-only collator; Stage II's and GRPO's share of the text). */
+    COMPLETION,
+    /** Every real token after BOS: prompt, completion and EOS (TRL's SFTTrainer without a completion-only collator). */
+    WHOLE_TEXT
+  }
+
   /**
    * {@code <bos> prompt completion <eos>} per pair, right-padded with the tokenizer's pad id; the loss mask covers the
    * completion and the EOS.
    */
   public static TokenBatch pairs(NDManager m, Tokenizer tok, List<String[]> promptCompletion) {
+    return pairs(m, tok, promptCompletion, Coverage.COMPLETION);
+  }
+
+  /**
+   * {@code <bos> prompt completion <eos>} per pair, right-padded with the tokenizer's pad id; the loss covers the targets
+   * that {@code coverage} names ({@link Coverage#WHOLE_TEXT}: no loss mask, so {@link #targetMask} is the validity).
+   */
+  public static TokenBatch pairs(NDManager m, Tokenizer tok, List<String[]> promptCompletion, Coverage coverage) {
     List<int[]> seqs = new ArrayList<>();
     int[] promptLen = new int[promptCompletion.size()];
     int longest = 0;
@@ -81,6 +97,6 @@ public record TokenBatch(NDArray tokens, NDArray valid, NDArray lossMask) {
       }
     }
     Shape sh = new Shape(b, longest);
-    return new TokenBatch(m.create(ids, sh), m.create(valid, sh), m.create(loss, sh));
+    return new TokenBatch(m.create(ids, sh), m.create(valid, sh), coverage == Coverage.WHOLE_TEXT ? null : m.create(loss, sh));
   }
 }

@@ -28,7 +28,7 @@ import dev.resa.core.Scalars;
  *
  * <pre>
  *   for P prompts, sample G completions each from the current policy (temperature sampling)
- *   r_i   = reward(completion_i, answer)                     default: exact match of the extracted final answer
+ *   r_i   = reward(completion_i, answer)                     e.g. exact match, or Tina's 2·accuracy + 1·format
  *   A_i   = (r_i − mean_group(r)) / (std_group(r) + 1e-4)     group-normalised advantage
  *   ratio = π_θ(o_t) / π_old(o_t)                             per completion token
  *   loss  = mean_i mean_t [ −min(ratio A_i, clip(ratio, 1−ε, 1+ε) A_i) + β KL_k3(π_θ ‖ π_ref) ]
@@ -49,7 +49,8 @@ public final class Grpo implements AutoCloseable {
    * @param innerSteps optimizer steps per sampling round (μ); default 1 (TRL's GRPO).
    * @param rounds sampling rounds; default 100.
    * @param seed drives prompt order and sampling; default 42.
-   * @param train the loop: lr 1e-6 (Tina), constant, AdamW decay 0.01, clip 1.0; one loop step per inner step.
+   * @param train the loop: lr 1e-6 (Tina's peak), constant, AdamW decay 0.01, clip 1.0; one loop step per inner step
+   *     ({@link Grpo#tinaLoop} is Tina's schedule and decay).
    */
   public record Config(LoraConfig lora, int groupSize, int promptsPerStep, int maxNewTokens, double temperature,
                        double clipEps, double klBeta, int innerSteps, int rounds, long seed, LoraTrainer.Config train) {
@@ -111,6 +112,88 @@ public final class Grpo implements AutoCloseable {
   @FunctionalInterface
   public interface Reward {
     double score(String completion, String answer);
+
+    /** The weighted sum Σ_j w_j r_j of {@code terms}, each term's mean logged per round (see {@link Weighted}). */
+    static Weighted weighted(Term... terms) {
+      return new Weighted(List.of(terms));
+    }
+  }
+
+  /**
+   * One term w_j r_j of a {@link Weighted} reward.
+   *
+   * @param name the term's column in the training log (e.g. {@code accuracy}); not {@code reward}, which is the sum.
+   * @param weight w_j, finite (e.g. 2.0 for Tina's accuracy term).
+   * @param reward r_j.
+   */
+  public record Term(String name, double weight, Reward reward) {
+    public Term {
+      if (name == null || name.isBlank() || name.equals("reward")) throw new IllegalArgumentException("a term needs its own log column name, got '" + name + "'");
+      if (!Double.isFinite(weight)) throw new IllegalArgumentException("weight of " + name + " must be finite, got " + weight);
+    }
+  }
+
+  /**
+   * r = Σ_j w_j r_j, as TRL's GRPOTrainer combines {@code reward_funcs} with {@code reward_weights}. {@link #train} logs
+   * the round's mean of every unweighted r_j in a column named after its term, next to the weighted {@code reward}.
+   */
+  public record Weighted(List<Term> terms) implements Reward {
+    public Weighted {
+      terms = List.copyOf(terms);
+      if (terms.isEmpty()) throw new IllegalArgumentException("a weighted reward needs at least one term");
+      if (terms.stream().map(Term::name).distinct().count() != terms.size()) throw new IllegalArgumentException("term names must differ: " + terms);
+    }
+
+    @Override
+    public double score(String completion, String answer) {
+      return sum(scores(completion, answer));
+    }
+
+    /** The unweighted r_j, in term order. */
+    public double[] scores(String completion, String answer) {
+      double[] r = new double[terms.size()];
+      for (int j = 0; j < r.length; j++) r[j] = terms.get(j).reward().score(completion, answer);
+      return r;
+    }
+
+    /** Σ_j w_j r_j of unweighted scores {@code r}. */
+    public double sum(double[] r) {
+      double s = 0;
+      for (int j = 0; j < r.length; j++) s += terms.get(j).weight() * r[j];
+      return s;
+    }
+  }
+
+  /** Tina's weight of the accuracy reward: 2.0 (Tina's recipes' {@code rl_post_train_reward_weights}; Resa's ModelPTConfig default). */
+  public static final double TINA_ACCURACY_WEIGHT = 2.0;
+
+  /** Tina's weight of the format reward: 1.0 (same source), so a correct answer counts twice a well-formed one. */
+  public static final double TINA_FORMAT_WEIGHT = 1.0;
+
+  /** Tina's warm-up: 10 % of the planned steps ({@code warmup_ratio: 0.1} in Tina's GRPO recipes). */
+  public static final double TINA_WARMUP_RATIO = 0.1;
+
+  /** Tina's cosine floor: 10 % of the peak lr ({@code lr_scheduler_type: cosine_with_min_lr}, {@code min_lr_rate: 0.1}). */
+  public static final double TINA_MIN_LR_RATIO = 0.1;
+
+  /**
+   * Tina's schedule spans twice the steps it runs: "use 11000 for lr scheduler but stop at 5500 steps" (DeepScaleR
+   * recipe; STILL: 7500 / 3750), so the lr ends about 63 % of the way from the floor to the peak, mid-decay.
+   */
+  public static final double TINA_SCHEDULE_HORIZON = 2.0;
+
+  /** Tina's sampling temperature during GRPO: 0.7 ({@code temperature: 0.7} in Tina's GRPO recipes). */
+  public static final double TINA_TEMPERATURE = 0.7;
+
+  /**
+   * Tina's GRPO loop at peak lr {@code lr}: linear warm-up over 10 % of the planned steps, cosine to 10 % of
+   * {@code lr}, planned over twice the steps run, and no weight decay (Tina's recipes set none: the HF Trainer
+   * default 0). Source: shangshang-wang/Tina, {@code recipes/DeepSeek-R1-Distill-Qwen-1.5B/grpo/model_curated_*.yaml}
+   * (Tina, arXiv 2504.15777, trains every model with "a single, fixed set of hyperparameters").
+   */
+  public static LoraTrainer.Config tinaLoop(double lr) {
+    return LoraTrainer.Config.of(lr).withSchedule(LoraTrainer.Schedule.COSINE, TINA_WARMUP_RATIO, TINA_MIN_LR_RATIO)
+        .withHorizon(TINA_SCHEDULE_HORIZON).withWeightDecay(0);
   }
 
   /** Default reward: 1 when the answer a completion commits to ({@link Answers#extract}) equals the gold answer exactly. */
@@ -202,7 +285,8 @@ public final class Grpo implements AutoCloseable {
   /**
    * Runs {@link Config#rounds} sampling rounds over {@code problems} (shuffled once per pass, seeded), each followed
    * by {@link Config#innerSteps} loop steps. The log's {@code loss} is the clipped surrogate plus the KL term;
-   * {@code reward} is the round's mean reward. Round r's prompts and sampling seed depend only on r, so a resumed run
+   * {@code reward} is the round's mean reward (and, for a {@link Weighted} reward, each term's unweighted mean in its
+   * own column). Round r's prompts and sampling seed depend only on r, so a resumed run
    * (at a round boundary) draws what an uninterrupted one would.
    */
   public LoraTrainer.Result train(List<Problem> problems) throws IOException {
@@ -220,6 +304,7 @@ public final class Grpo implements AutoCloseable {
       double[] lk = backward(scope, r);
       Map<String, Double> metrics = new LinkedHashMap<>();
       metrics.put("reward", r.meanReward);
+      metrics.putAll(r.termMeans()); // a weighted reward's unweighted terms, one column each
       metrics.put("kl", lk[1]);
       metrics.put("completion_tokens", r.completionTokens);
       long tokens = 0;
@@ -248,7 +333,7 @@ public final class Grpo implements AutoCloseable {
 
   /** Sampled sequences (prompt + completion), where each completion starts, and the advantages. */
   private record Rollouts(List<int[]> sequences, int[] promptLength, int[] completionLength, double[] advantage,
-                          double meanReward, double completionTokens, float[] oldLogp) {}
+                          double meanReward, Map<String, Double> termMeans, double completionTokens, float[] oldLogp) {}
 
   private Rollouts rollout(List<Problem> batch, long seed) {
     int g = config.groupSize();
@@ -262,10 +347,18 @@ public final class Grpo implements AutoCloseable {
     List<int[]> sequences = new ArrayList<>();
     List<String> texts = new ArrayList<>(n);
     int[] pl = new int[n], cl = new int[n];
+    double[] termSums = new double[reward instanceof Weighted w ? w.terms().size() : 0];
     for (int i = 0; i < n; i++) {
       int[] c = completions.get(i);
       texts.add(text(c));
-      rewards[i] = reward.score(texts.get(i), batch.get(i / g).answers().get(0));
+      String answer = batch.get(i / g).answers().get(0);
+      if (reward instanceof Weighted w) {
+        double[] r = w.scores(texts.get(i), answer);
+        for (int j = 0; j < r.length; j++) termSums[j] += r[j];
+        rewards[i] = w.sum(r);
+      } else {
+        rewards[i] = reward.score(texts.get(i), answer);
+      }
       sum += rewards[i];
       tokens += c.length;
       int[] seq = new int[prompts.get(i).length + c.length];
@@ -286,12 +379,14 @@ public final class Grpo implements AutoCloseable {
       double std = Math.sqrt(var / (g - 1)); // unbiased, as torch.std in TRL
       for (int i = 0; i < g; i++) adv[p * g + i] = (rewards[p * g + i] - mean) / (std + 1e-4);
     }
-    Rollouts r = new Rollouts(sequences, pl, cl, adv, sum / n, tokens / n, null);
+    Map<String, Double> termMeans = new LinkedHashMap<>();
+    for (int j = 0; j < termSums.length; j++) termMeans.put(((Weighted) reward).terms().get(j).name(), termSums[j] / n);
+    Rollouts r = new Rollouts(sequences, pl, cl, adv, sum / n, termMeans, tokens / n, null);
     if (config.innerSteps() == 1) return r;
     try (NDManager scope = model.stepScope()) { // π_old for several inner steps: fixed before the first update
       Batch b = batch(scope, r);
       float[] old = tokenLogp(b).toType(DataType.FLOAT32, false).toFloatArray();
-      return new Rollouts(sequences, pl, cl, adv, r.meanReward, r.completionTokens, old);
+      return new Rollouts(sequences, pl, cl, adv, r.meanReward, termMeans, r.completionTokens, old);
     }
   }
 

@@ -51,6 +51,8 @@ public final class LoraTrainer {
    * @param schedule constant or cosine after a linear warm-up; default constant (Resa's code).
    * @param warmupRatio share of the run's steps spent in linear warm-up before the cosine; default 0 (HF's warmup_ratio).
    * @param minLrRatio cosine floor as a fraction of {@code lr}; default 0.1 (the paper's Table 7 floor).
+   * @param horizon length of the schedule (warm-up and cosine) as a multiple of the run's steps; default 1 (the run
+   *     ends where the cosine does). Tina plans its cosine over twice the steps it runs, so its lr stops mid-decay.
    * @param weightDecay AdamW decoupled decay; default 0.01 (torch's AdamW default, which Resa keeps).
    * @param clipNorm global gradient-norm clip, 0 = off; default 1.0 (the HF Trainer default).
    * @param saveEvery steps between checkpoints, 0 = none; default 500 (Resa's recipe).
@@ -59,47 +61,55 @@ public final class LoraTrainer {
    * @param resume continue from the newest checkpoint in {@code outDir} when there is one; default false.
    * @param seed seeds the per-step dropout RNG; default 42.
    */
-  public record Config(double lr, Schedule schedule, double warmupRatio, double minLrRatio, double weightDecay, double clipNorm,
+  public record Config(double lr, Schedule schedule, double warmupRatio, double minLrRatio, double horizon, double weightDecay, double clipNorm,
                        int saveEvery, Path outDir, String baseModelName, boolean resume, long seed) {
     public Config {
       if (!(lr > 0)) throw new IllegalArgumentException("lr must be positive, got " + lr);
       if (warmupRatio < 0 || warmupRatio >= 1) throw new IllegalArgumentException("warmupRatio must be in [0, 1), got " + warmupRatio);
+      if (!(horizon >= 1)) throw new IllegalArgumentException("horizon must be >= 1 (a schedule no shorter than the run), got " + horizon);
       if (saveEvery < 0) throw new IllegalArgumentException("saveEvery must be >= 0, got " + saveEvery);
       if (clipNorm < 0) throw new IllegalArgumentException("clipNorm must be >= 0, got " + clipNorm);
     }
 
     /** Constant {@code lr}, AdamW decay 0.01, clip 1.0, a checkpoint every 500 steps, nothing written. */
     public static Config of(double lr) {
-      return new Config(lr, Schedule.CONSTANT, 0, 0.1, 0.01, 1.0, 500, null, "", false, 42);
+      return new Config(lr, Schedule.CONSTANT, 0, 0.1, 1, 0.01, 1.0, 500, null, "", false, 42);
     }
 
     public Config withLr(double v) {
-      return new Config(v, schedule, warmupRatio, minLrRatio, weightDecay, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
+      return new Config(v, schedule, warmupRatio, minLrRatio, horizon, weightDecay, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
     }
 
     public Config withSchedule(Schedule s, double warmup, double floorRatio) {
-      return new Config(lr, s, warmup, floorRatio, weightDecay, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
+      return new Config(lr, s, warmup, floorRatio, horizon, weightDecay, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
     }
 
     public Config withWeightDecay(double v) {
-      return new Config(lr, schedule, warmupRatio, minLrRatio, v, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
+      return new Config(lr, schedule, warmupRatio, minLrRatio, horizon, v, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
     }
 
     /** Writes checkpoints every {@code every} steps (0 = none), the adapter and the log into {@code dir}. */
     public Config withOutput(Path dir, int every, String baseName) {
-      return new Config(lr, schedule, warmupRatio, minLrRatio, weightDecay, clipNorm, every, dir, baseName, resume, seed);
+      return new Config(lr, schedule, warmupRatio, minLrRatio, horizon, weightDecay, clipNorm, every, dir, baseName, resume, seed);
     }
 
     public Config withResume(boolean v) {
-      return new Config(lr, schedule, warmupRatio, minLrRatio, weightDecay, clipNorm, saveEvery, outDir, baseModelName, v, seed);
+      return new Config(lr, schedule, warmupRatio, minLrRatio, horizon, weightDecay, clipNorm, saveEvery, outDir, baseModelName, v, seed);
     }
 
     public Config withSeed(long v) {
-      return new Config(lr, schedule, warmupRatio, minLrRatio, weightDecay, clipNorm, saveEvery, outDir, baseModelName, resume, v);
+      return new Config(lr, schedule, warmupRatio, minLrRatio, horizon, weightDecay, clipNorm, saveEvery, outDir, baseModelName, resume, v);
     }
 
+    /** The schedule spans {@code horizon} times the run's steps (cosine only; a constant lr has no length). */
+    public Config withHorizon(double v) {
+      return new Config(lr, schedule, warmupRatio, minLrRatio, v, weightDecay, clipNorm, saveEvery, outDir, baseModelName, resume, seed);
+    }
+
+    /** The lr of each step of a run of {@code totalSteps} steps. */
     LrSchedule scheduleFor(long totalSteps) {
-      return schedule == Schedule.CONSTANT ? LrSchedule.constant(lr) : LrSchedule.cosine(lr, minLrRatio * lr, Math.round(warmupRatio * totalSteps), totalSteps);
+      long planned = Math.round(horizon * totalSteps);
+      return schedule == Schedule.CONSTANT ? LrSchedule.constant(lr) : LrSchedule.cosine(lr, minLrRatio * lr, Math.round(warmupRatio * planned), planned);
     }
   }
 

@@ -196,7 +196,16 @@ class IntervalsTest {
     assertTrue(md.startsWith("| topic | paper (code where they differ) | here | reason | why |"), md);
     assertTrue(md.contains("| LoRA (Stage II, SFT, GRPO) | r 32, alpha 128 (scale 4), dropout 0.05, all 7 projections | r 4, alpha 16 (scale 4), "
         + "dropout 0.05, all 7 projections (Stage II: of the layers after the splice"), md);
-    assertTrue(md.contains("reward = exact match only") && md.contains("not yet moved"), md);
+    assertTrue(md.contains("| source (Tina) | GRPO + LoRA for ~2000 steps; reward 2 accuracy + 1 format; lr 1e-6, 10 % warm-up, cosine to 10 %"), md);
+    assertTrue(md.contains("reward 2 accuracy + 1 format (format: `</think>` once, then one answer in the task's form); Tina's warm-up, cosine "
+        + "and weight decay at peak lr 0.0001; KL 0.05 to base | toy scale |"), md);
+    assertTrue(md.contains("| GRPO sampling temperature | T 0.7 (Tina's recipes) | T 0.6 | toy scale, chosen on validation |"), md);
+    assertTrue(!md.contains("not yet moved"), "every departure of the ci preset has a reason other than 'not yet moved'");
+    assertTrue(!Departures.markdown(Preset.ci().toBuilder().rlTemperature(0.7).build(), null).contains("GRPO sampling temperature"),
+        "Tina's temperature is the recipe, not a departure");
+    assertTrue(md.contains("loss on the whole text: prompt and completion) at Stage II's lr 0.0005, 40 steps of 32 texts, the task's own text "
+        + "form | sounder than the paper |"), md);
+    assertTrue(!md.contains("loss on completion tokens only"), md);
     assertTrue(!md.contains("Stage I optimiser"), "SignSGD + Schedule-Free at the automatic lr is the recipe, not a departure");
     assertTrue(Departures.markdown(Preset.ci().toBuilder().saeLr(1e-3).build(), null).contains("Stage I optimiser"));
     for (Preset p : List.of(Preset.defaults(), Preset.ci(), Preset.longer())) {

@@ -127,6 +127,33 @@ class ArithmeticTaskTest {
   }
 
   @Test
+  void formatRewardWantsOneClosedThinkThenOneAnswer() {
+    assertEquals(1.0, ArithmeticTask.formatReward("3+5=8. 8*7=6. 6-2=4.</think> \\boxed{4}"), "well-formed traced");
+    assertEquals(1.0, ArithmeticTask.formatReward(" 4 </think>\n<answer> Answer: 4</answer>"), "well-formed CoT-free");
+    assertEquals(1.0, ArithmeticTask.formatReward(" 9 </think>\n<answer> Answer: 9</answer>\n"), "trailing blanks are not junk");
+    assertEquals(1.0, ArithmeticTask.formatReward("1+1=2.</think> \\boxed{7}"), "a wrong answer is still well-formed");
+    assertEquals(0.0, ArithmeticTask.formatReward("3+5=8. 8*7=6. \\boxed{6}"), "missing </think>");
+    assertEquals(0.0, ArithmeticTask.formatReward(" 4 </think> 4 </think> \\boxed{4}"), "</think> twice");
+    assertEquals(0.0, ArithmeticTask.formatReward("<think> 4 </think> \\boxed{4}"), "a second <think>");
+    assertEquals(0.0, ArithmeticTask.formatReward(" 4 </think> \\boxed{4} \\boxed{4}"), "two boxed answers");
+    assertEquals(0.0, ArithmeticTask.formatReward(" 4 </think>\n<answer> Answer: 4</answer> \\boxed{4}"), "one answer in each form");
+    assertEquals(0.0, ArithmeticTask.formatReward(" 4 </think> \\boxed{4}5+"), "trailing junk");
+    assertEquals(0.0, ArithmeticTask.formatReward(" 4 </think> so \\boxed{4}"), "junk before the answer");
+    assertEquals(0.0, ArithmeticTask.formatReward(" 4 </think> \\boxed{}"), "an empty answer");
+    assertEquals(0.0, ArithmeticTask.formatReward(" 4 </think>"), "no answer after </think>");
+    assertEquals(0.0, ArithmeticTask.formatReward(""), "empty completion");
+  }
+
+  @Test
+  void accuracyRewardIsExactMatchOfTheFinalAnswer() {
+    assertEquals(1.0, ArithmeticTask.accuracyReward("3+5=8. 8*7=6. 6-2=4.</think> \\boxed{4}", "4"));
+    assertEquals(0.0, ArithmeticTask.accuracyReward("3+5=8. 8*7=6. 6-2=4.</think> \\boxed{4}", "6"));
+    assertEquals(1.0, ArithmeticTask.accuracyReward(" 7 </think>\n<answer> Answer: 7</answer>", "7"));
+    assertEquals(1.0, ArithmeticTask.accuracyReward("3+5=8. \\boxed{8}", "8"), "accuracy ignores the format");
+    assertEquals(0.0, ArithmeticTask.accuracyReward("", "0"));
+  }
+
+  @Test
   void tokenizerRoundTripsBothForms() {
     CharTokenizer tok = ArithmeticTask.tokenizer();
     assertEquals(ArithmeticTask.SPECIALS.size() + ArithmeticTask.ALPHABET.length(), tok.vocabSize());

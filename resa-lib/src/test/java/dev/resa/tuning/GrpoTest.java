@@ -1,5 +1,6 @@
 package dev.resa.tuning;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +15,7 @@ import dev.resa.eval.Problem;
 import dev.resa.model.DecoderLM;
 import dev.resa.model.ModelConfig;
 import dev.resa.model.Weights;
+import dev.resa.task.ArithmeticTask;
 import dev.resa.testing.Managed;
 import dev.resa.tokenizer.CharTokenizer;
 import dev.resa.train.AdamW;
@@ -39,6 +41,58 @@ class GrpoTest {
     Grpo.Reward math = Grpo.mathEquivalence();
     assertEquals(1.0, math.score("so \\boxed{\\frac{1}{2}}", "0.5"));
     assertEquals(0.0, math.score("so \\boxed{3}", "0.5"));
+  }
+
+  /** Tina's reward on the arithmetic task: 2 for a correct answer plus 1 for a well-formed completion. */
+  private static final Grpo.Weighted TINA = Grpo.Reward.weighted(
+      new Grpo.Term("accuracy", 2.0, ArithmeticTask::accuracyReward), new Grpo.Term("format", 1.0, (c, a) -> ArithmeticTask.formatReward(c)));
+
+  @Test
+  void weightedRewardAddsItsWeightedTerms() {
+    assertEquals(3.0, TINA.score("3+5=8. 8*7=6. 6-2=4.</think> \\boxed{4}", "4"), "correct and well-formed");
+    assertEquals(1.0, TINA.score(" 5 </think>\n<answer> Answer: 5</answer>", "4"), "wrong but well-formed");
+    assertEquals(2.0, TINA.score("3+5=8. \\boxed{8}", "8"), "correct but no </think>");
+    assertEquals(0.0, TINA.score("", "8"), "empty");
+    assertArrayEquals(new double[] {0, 1}, TINA.scores(" 5 </think>\n<answer> Answer: 5</answer>", "4"));
+    assertThrows(IllegalArgumentException.class, () -> new Grpo.Term("reward", 1, (c, a) -> 0), "the sum's column");
+    assertThrows(IllegalArgumentException.class, () -> new Grpo.Term("x", Double.NaN, (c, a) -> 0));
+    assertThrows(IllegalArgumentException.class, () -> Grpo.Reward.weighted(new Grpo.Term("x", 1, (c, a) -> 0), new Grpo.Term("x", 2, (c, a) -> 1)));
+    assertThrows(IllegalArgumentException.class, () -> Grpo.Reward.weighted());
+  }
+
+  /** Each term's round mean has its own log column, and the logged reward is their weighted sum. */
+  @Test
+  void weightedRewardLogsEachTermPerRound() throws Exception {
+    ModelConfig c = ModelConfig.tinyQwen2(TOK.vocabSize(), 16, 2, 4, 2, 24, 16);
+    List<Problem> problems = new ArrayList<>();
+    for (int a = 0; a <= 3; a++) problems.add(new Problem("p" + a, a + "+1=", List.of(String.valueOf(a + 1)), List.of(), null));
+    Grpo.Weighted r = Grpo.Reward.weighted(new Grpo.Term("even", 2.0, (comp, a) -> comp.length() % 2 == 0 ? 1 : 0),
+        new Grpo.Term("one", 1.0, (comp, a) -> 1));
+    Grpo.Config cfg = Grpo.Config.defaults().withLora(new LoraConfig(4, 8, 0, LoraConfig.ALL_TARGETS, null, 1))
+        .withGroups(2, 4).withMaxNewTokens(3).withRounds(3).withSeed(3).withTrain(LoraTrainer.Config.of(1e-3));
+    List<Double> evenShare = new ArrayList<>();
+    try (DecoderLM model = SaeTuningTest.model(root, c, 5, DataType.FLOAT32); Grpo grpo = new Grpo(model, TOK, r, cfg)) {
+      grpo.onCompletions(texts -> evenShare.add(texts.stream().filter(t -> t.length() % 2 == 0).count() / (double) texts.size()));
+      tech.tablesaw.api.Table log = grpo.train(problems).log().table();
+      assertEquals(3, log.rowCount());
+      for (int i = 0; i < 3; i++) {
+        assertEquals(1.0, log.doubleColumn("one").get(i), 0);
+        assertEquals(evenShare.get(i), log.doubleColumn("even").get(i), 1e-12, "round " + i);
+        assertEquals(2 * evenShare.get(i) + 1, log.doubleColumn("reward").get(i), 1e-12, "round " + i);
+      }
+    }
+  }
+
+  @Test
+  void tinaLoopWarmsUpThenDecaysOverTwiceTheRun() {
+    LoraTrainer.Config t = Grpo.tinaLoop(1.0);
+    assertEquals(0, t.weightDecay(), 0);
+    var s = t.scheduleFor(10); // planned over 20 steps: 2 of warm-up, then cosine from 1 to 0.1 over 18
+    assertEquals(0.5, s.at(0), 1e-12);
+    assertEquals(1.0, s.at(1), 1e-12);
+    assertEquals(1.0, s.at(2), 1e-12);
+    assertEquals(0.1 + 0.45 * (1 + Math.cos(Math.toRadians(70))), s.at(9), 1e-12); // 7 of 18 steps: 70 degrees
+    assertEquals(0.70391, s.at(9), 1e-5);
   }
 
   @Test
