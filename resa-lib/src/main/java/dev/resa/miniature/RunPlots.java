@@ -15,7 +15,10 @@ final class RunPlots {
     Path out = dir.resolve("plots");
     RunResult r = new RunResult(dir, scores, null, saes, "");
     Plots.saveHtml(Plots.loss(r.log("base"), "loss"), out.resolve("base_loss.html"));
-    Plots.saveHtml(Plots.curves("source: CoT-free GRPO", r.log("source"), Plots.STEP, "reward", "think_rate", "kl"), out.resolve("source_grpo.html"));
+    Table grpo = r.log("source");
+    // the accuracy term on its own scale (0..1) when the log has it; "reward" is the weighted sum (2 accuracy + 1 format)
+    String accuracy = grpo.columnNames().contains("accuracy") ? "accuracy" : "reward";
+    Plots.saveHtml(Plots.curves("source: CoT-free GRPO", grpo, Plots.STEP, accuracy, "think_rate", "kl"), out.resolve("source_grpo.html"));
     for (Miniature.SaeMode mode : Miniature.SaeMode.values()) {
       Table log = r.log(mode.dir());
       String name = mode.name().toLowerCase(java.util.Locale.ROOT);
