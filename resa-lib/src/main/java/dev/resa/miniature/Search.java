@@ -127,24 +127,32 @@ public final class Search {
    *
    * @param problems validation problems every candidate was scored on.
    * @param tune Stage II's lr and steps, chosen by {@link TuneSweep} with the chosen SAE.
+   * @param tuneSeconds wall time of that Stage-II sweep.
    */
-  public record Pick(int width, int k, int layer, int sourceStep, int problems, TuneSweep.Pick tune, List<Candidate> candidates) {
+  public record Pick(int width, int k, int layer, int sourceStep, int problems, TuneSweep.Pick tune, double tuneSeconds, List<Candidate> candidates) {
     /** {@code p} with the SAE's width, k, layer, source step and Stage II's lr and steps replaced by the pick. */
     public Preset apply(Preset p) {
       return tune.apply(p.toBuilder().saeLatents(width).saeK(k).hookLayer(layer).saeSourceStep(sourceStep).build());
     }
 
-    /** Total wall time of the candidates (seconds). */
+    /** Stage-I setups tried (a setup met on several axes counts once). */
+    public int setups() {
+      return (int) candidates.stream().map(c -> List.of(c.width(), c.k(), c.layer(), c.sourceStep())).distinct().count();
+    }
+
+    /** Wall time of the whole search (seconds): each setup once, plus the Stage-II sweep. */
     public double seconds() {
-      return candidates.stream().mapToDouble(Candidate::seconds).sum();
+      Map<List<Integer>, Double> once = new java.util.LinkedHashMap<>();
+      for (Candidate c : candidates) once.put(List.of(c.width(), c.k(), c.layer(), c.sourceStep()), c.seconds());
+      return once.values().stream().mapToDouble(Double::doubleValue).sum() + tuneSeconds;
     }
 
     /** One paragraph for the report: the pick, what it was chosen from and on which problems. */
     public String describe() {
       return String.format(Locale.ROOT, "Stage I's setup picked on %d validation problems (train split, disjoint from the test problems and "
           + "from the seed's training pool), one axis at a time from the preset's values: width %d, k %d, `layers.%d`, SAE trained on the "
-          + "source after %d GRPO rounds (%d candidates, `search.csv`, %.0f s); then %s", problems, width, k, layer, sourceStep,
-          candidates.stream().map(c -> List.of(c.width(), c.k(), c.layer(), c.sourceStep())).distinct().count(), seconds(), tune.describe());
+          + "source after %d GRPO rounds (%d setups in `search.csv`; the search took %.0f s); then %s", problems, width, k, layer, sourceStep,
+          setups(), seconds(), tune.describe());
     }
   }
 
@@ -168,9 +176,11 @@ public final class Search {
     Trained t = train(at, runDir, seed, baseKey, root);
     TuneSweep.Pick tune = TuneSweep.run(t.stages(), at, runDir, seed, space.tune(), baseKey, t.sae(), RunCache.keyOf(t.sae()));
     Report.csv(table(rows), runDir.resolve("search.csv"));
-    Pick pick = new Pick(at.saeLatents(), at.saeK(), at.hookLayer(), at.saeSourceStep(), val.size(), tune, List.copyOf(rows));
+    Pick pick = new Pick(at.saeLatents(), at.saeK(), at.hookLayer(), at.saeSourceStep(), val.size(), tune,
+        RunCache.read(runDir.resolve("sweep")).get("wall_s"), List.copyOf(rows));
     AtomicFiles.writeString(runDir.resolve(PICK), RunCache.GSON.toJson(pick));
-    System.out.printf(Locale.ROOT, "== search: %d candidates, %.0f s of stages%n", rows.size(), pick.seconds());
+    System.out.printf(Locale.ROOT, "== search: %d setups, %.0f s per setup on average, %.0f s of Stage-II sweep, %.0f s in all%n", pick.setups(),
+        (pick.seconds() - pick.tuneSeconds()) / pick.setups(), pick.tuneSeconds(), pick.seconds());
     return pick;
   }
 

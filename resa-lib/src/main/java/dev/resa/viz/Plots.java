@@ -12,7 +12,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.NumericColumn;
+import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 import tech.tablesaw.plotly.components.Axis;
 import tech.tablesaw.plotly.components.Figure;
@@ -224,6 +226,27 @@ public final class Plots {
     references.forEach((name, v) -> traces.add(ScatterTrace.builder(new double[] {left, right}, new double[] {v, v})
         .mode(ScatterTrace.Mode.LINE).name(name).build()));
     Layout layout = Layout.builder(title, x, y).height(HEIGHT).showLegend(true).build();
+    return new Figure(layout, traces.toArray(Trace[]::new));
+  }
+
+  /**
+   * A forest plot: one row per {@code label}, the estimate {@code y} as a marker and its interval {@code [lo, hi]} as a
+   * horizontal bar, with a vertical line at {@code reference} (e.g. 0 for differences; NaN: none).
+   */
+  public static Figure forest(String title, Table t, String label, String y, String lo, String hi, double reference) {
+    requireColumns(t, label, y, lo, hi);
+    List<Trace> traces = new ArrayList<>();
+    for (int i = 0; i < t.rowCount(); i++) {
+      String name = t.getString(i, label);
+      traces.add(ScatterTrace.builder(DoubleColumn.create("x", t.numberColumn(lo).getDouble(i), t.numberColumn(hi).getDouble(i)),
+          StringColumn.create("y", name, name)).mode(ScatterTrace.Mode.LINE).name(name + " 95 %").showLegend(false).build());
+    }
+    traces.add(ScatterTrace.builder(t.numberColumn(y), t.column(label)).mode(ScatterTrace.Mode.MARKERS).name(y).build());
+    if (!Double.isNaN(reference)) {
+      traces.add(ScatterTrace.builder(DoubleColumn.create("x", reference, reference), StringColumn.create("y", t.getString(0, label),
+          t.getString(t.rowCount() - 1, label))).mode(ScatterTrace.Mode.LINE).name("reference " + reference).build());
+    }
+    Layout layout = Layout.builder(title, y, label).height(Math.max(HEIGHT, 60 + 40 * t.rowCount())).showLegend(true).build();
     return new Figure(layout, traces.toArray(Trace[]::new));
   }
 

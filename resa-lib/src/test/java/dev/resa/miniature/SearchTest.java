@@ -22,8 +22,10 @@ import tech.tablesaw.api.Table;
 class SearchTest {
   @TempDir Path out;
 
+  /** A hand-written candidate of the ci preset's setup with {@code a} set to {@code value}; one second of stages. */
   private static Search.Candidate at(Search.Axis a, int value, double pass1) {
-    return new Search.Candidate(a, value, 0, 0, 0, 0, pass1, 0, 0, 0, 0, 1);
+    Preset c = a.with(Preset.ci(), value);
+    return new Search.Candidate(a, value, c.saeLatents(), c.saeK(), c.hookLayer(), c.saeSourceStep(), pass1, 0, 0, 0, 0, 1);
   }
 
   @Test
@@ -52,7 +54,7 @@ class SearchTest {
   void applySetsTheSaeSetupAndStageTwoAndKeepsTheRest() {
     Preset p = Preset.ci();
     TuneSweep.Pick tune = new TuneSweep.Pick(2.5e-4, 80, 0.4, TuneSweep.Grid.around(p), List.of());
-    Search.Pick pick = new Search.Pick(64, 8, 1, 4, 60, tune, List.of(at(Search.Axis.LAYER, 1, 0.4), at(Search.Axis.LAYER, 2, 0.3)));
+    Search.Pick pick = new Search.Pick(64, 8, 1, 4, 60, tune, 5, List.of(at(Search.Axis.LAYER, 1, 0.4), at(Search.Axis.LAYER, 2, 0.3)));
     Preset q = pick.apply(p);
     assertEquals(64, q.saeLatents());
     assertEquals(8, q.saeK());
@@ -65,6 +67,8 @@ class SearchTest {
     assertEquals(24, Preset.defaults().saeSourceStep());
     assertEquals(4, q.toBuilder().rlSteps(10).build().saeSourceStep(), "a chosen step stays when rlSteps changes");
     assertEquals(10, p.toBuilder().rlSteps(10).build().saeSourceStep(), "the finished source follows rlSteps");
+    assertEquals(2, pick.setups(), "layers 1 and 2");
+    assertEquals(1 + 1 + 5, pick.seconds(), 1e-9, "each setup once, plus the Stage-II sweep");
     String md = Departures.markdown(q, tune, pick);
     assertTrue(md.contains("| hook layer |") && md.contains("picked on 60 validation problems from layers [1, 2]"), md);
     assertTrue(md.contains("| SAE's source |") && md.contains("the source after 4 of 8 GRPO rounds"), md);
