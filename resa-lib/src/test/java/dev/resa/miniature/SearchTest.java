@@ -75,6 +75,17 @@ class SearchTest {
   }
 
   @Test
+  void aPresetJsonWrittenBeforeTheSourceStepReadsAsTheFinishedSource() throws Exception {
+    com.google.gson.JsonObject o = RunCache.GSON.toJsonTree(Preset.ci()).getAsJsonObject();
+    o.remove("saeSourceStep");
+    Files.writeString(out.resolve("preset.json"), o.toString());
+    assertEquals(8, Preset.ofRun(out).saeSourceStep(), "ci's 8 GRPO rounds");
+    Files.writeString(out.resolve("preset.json"), RunCache.GSON.toJson(Preset.ci().toBuilder().saeSourceStep(2).build()));
+    assertEquals(2, Preset.ofRun(out).saeSourceStep());
+    assertThrows(IllegalArgumentException.class, () -> Preset.ci().toBuilder().saeSourceStep(9).build(), "beyond the source's rounds");
+  }
+
+  @Test
   void validationProblemsOfEverySeedAreDisjointFromTheTestSet() {
     Preset p = Preset.ci();
     int n = Search.Space.around(p).tune().problems();
