@@ -39,6 +39,11 @@ final class Departures {
 
   /** The departures of preset {@code p}, in pipeline order; {@code pick} (or null) is the validation sweep that set Stage II's lr and steps. */
   static List<Departure> of(Preset p, TuneSweep.Pick pick) {
+    return of(p, pick, null);
+  }
+
+  /** As {@link #of(Preset, TuneSweep.Pick)}; {@code search} (or null) is the validation search that set the SAE's size and layer. */
+  static List<Departure> of(Preset p, TuneSweep.Pick pick, Search.Pick search) {
     List<Departure> d = new ArrayList<>();
     d.add(new Departure("model", "DeepSeek-R1-Distill-Qwen-1.5B: 28 layers, d 1536, bf16 on GPUs",
         f("tiny Qwen2 pretrained here: %d layers, d %d, %d heads, fp32 on CPU", p.layers(), p.hidden(), p.heads()), Reason.CPU_BUDGET,
@@ -58,10 +63,18 @@ final class Departures {
               + "Tina's 0.7 made no difference (default preset, seed 0, 200 problems x 4 samples: source Pass@1 0.840 at T 0.6, 0.841 at 0.7)"));
     }
     d.add(new Departure("hook layer", "model.layers.12 of 28 (decoder-layer output)", f("layers.%d of %d (decoder-layer output)", p.hookLayer(), p.layers()),
-        Reason.TOY_SCALE, "the middle layer, so there are layers on both sides of the splice"));
+        search != null ? Reason.VALIDATED : Reason.TOY_SCALE, search != null ? f("picked on %d validation problems from layers %s (`search.csv`)",
+            search.problems(), searched(search, Search.Axis.LAYER)) : "the middle layer, so there are layers on both sides of the splice"));
     d.add(new Departure("SAE size", "65,536 latents (43 x d), k 32",
-        f("%d latents (%d x d), k %d", p.saeLatents(), p.saeLatents() / Math.max(1, p.hidden()), p.saeK()), Reason.TOY_SCALE,
-        f("a lossy SAE at d %d, so that even base's own SAE changes the model (the feasibility study)", p.hidden())));
+        f("%d latents (%d x d), k %d", p.saeLatents(), p.saeLatents() / Math.max(1, p.hidden()), p.saeK()), search != null ? Reason.VALIDATED : Reason.TOY_SCALE,
+        search != null ? f("picked on %d validation problems from widths %s and k %s (`search.csv`)", search.problems(),
+            searched(search, Search.Axis.WIDTH), searched(search, Search.Axis.K))
+            : f("a lossy SAE at d %d, so that even base's own SAE changes the model (the feasibility study)", p.hidden())));
+    if (search != null && p.saeSourceStep() != p.rlSteps()) {
+      d.add(new Departure("SAE's source", "the finished source (Tina's last checkpoint)", f("the source after %d of %d GRPO rounds", p.saeSourceStep(),
+          p.rlSteps()), Reason.VALIDATED, f("picked on %d validation problems from source steps %s (`search.csv`)", search.problems(),
+          searched(search, Search.Axis.SOURCE_STEP))));
+    }
     d.add(new Departure("Stage I data and steps", "one epoch: ~91 steps x 32 sequences x 2048 tokens of STILL",
         f("%d steps x %d activation rows, repeated shuffled passes over %d trigger texts", p.saeSteps(), p.saeBatch(), p.saeTexts()),
         Reason.TOY_SCALE, "the toy trigger set is small, so the SAE sees it several times"));
@@ -95,10 +108,20 @@ final class Departures {
     return d;
   }
 
+  /** The values a search tried on {@code axis}. */
+  private static List<Integer> searched(Search.Pick search, Search.Axis axis) {
+    return search.candidates().stream().filter(c -> c.axis() == axis).map(Search.Candidate::value).toList();
+  }
+
   /** The report section: a markdown table, one row per departure. */
   static String markdown(Preset p, TuneSweep.Pick pick) {
+    return markdown(p, pick, null);
+  }
+
+  /** As {@link #markdown(Preset, TuneSweep.Pick)} with the validation search behind the preset (or null). */
+  static String markdown(Preset p, TuneSweep.Pick pick, Search.Pick search) {
     StringBuilder sb = new StringBuilder("| topic | paper (code where they differ) | here | reason | why |\n|---|---|---|---|---|\n");
-    for (Departure x : of(p, pick)) {
+    for (Departure x : of(p, pick, search)) {
       sb.append("| ").append(x.topic()).append(" | ").append(x.paper()).append(" | ").append(x.here()).append(" | ").append(x.reason().label)
           .append(" | ").append(x.why()).append(" |\n");
     }

@@ -8,6 +8,7 @@ import dev.resa.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import tech.tablesaw.api.Table;
 
 /**
@@ -58,6 +59,17 @@ public final class Experiments {
   /** As {@link #modularity(Preset, Path, long)} with the target pretrained with {@code targetSeed} (not {@code seed}). */
   public static Table modularity(Preset p, Path outRoot, long seed, long targetSeed) throws IOException {
     return onFinishedRun(p, outRoot, seed, (run, dir, root) -> Modularity.run(run, dir, seed, targetSeed, root));
+  }
+
+  /**
+   * Beyond the paper ({@link DoseResponse}): SAE width and k against the disturbance they cause and what SAE-Tuning
+   * recovers, on a finished run. One row per width (at {@code p}'s k), then per k (at {@code p}'s width), with held-out
+   * FVU, KL at Stage II's start and end, test Pass@1 and the recovered share of the run's RL gain, each with its 95 %
+   * paired-bootstrap interval. The stages use {@code p}'s settings (not those a search picked for the run), so they are
+   * {@link Search}'s width and k candidates where the two coincide and are trained once ({@code <run>/search/}).
+   */
+  public static Table doseResponse(Preset p, Path outRoot, long seed, List<Integer> widths, List<Integer> ks) throws IOException {
+    return onFinishedRun(p, outRoot, seed, (run, dir, root) -> DoseResponse.run(p, dir, seed, widths, ks, root));
   }
 
   /** An experiment on a finished run: its own preset (after any {@link TuneSweep}), its folder and a manager. */

@@ -103,7 +103,7 @@ public final class Miniature {
 
   /** Runs (or loads) every stage and writes the report; returns the run's tables. */
   public static RunResult run(Preset p, Path outRoot, boolean fresh, long seed) throws IOException {
-    return run(p, outRoot, fresh, seed, null);
+    return run(p, outRoot, fresh, seed, (TuneSweep.Grid) null);
   }
 
   /**
@@ -112,6 +112,19 @@ public final class Miniature {
    * the report names the pick. The run directory is the same, so a run with and one without a sweep retrain Stage II.
    */
   public static RunResult run(Preset p, Path outRoot, boolean fresh, long seed, TuneSweep.Grid sweep) throws IOException {
+    return run(p, outRoot, fresh, seed, sweep, null);
+  }
+
+  /**
+   * As {@link #run(Preset, Path, boolean, long)}, but first a validation search ({@link Search}) picks the SAE's width,
+   * k, hook layer and source step, then Stage II's lr and steps; every route is then trained and scored with the pick
+   * (its {@code preset.json}), and the report names the pick. The test problems are read only by the final scoring.
+   */
+  public static RunResult run(Preset p, Path outRoot, boolean fresh, long seed, Search.Space search) throws IOException {
+    return run(p, outRoot, fresh, seed, null, search);
+  }
+
+  private static RunResult run(Preset p, Path outRoot, boolean fresh, long seed, TuneSweep.Grid sweep, Search.Space search) throws IOException {
     Djl.init();
     Stages.threads();
     Path dir = runDir(outRoot, p, seed);
@@ -122,22 +135,25 @@ public final class Miniature {
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
       Stages first = new Stages(p, dir, seed, root);
       String base = first.base();
-      String source = first.source(base);
-      String pretrained = first.sae(SaeMode.PRETRAINED, base, null);
-      String scratch = first.sae(SaeMode.SCRATCH, source, null);
-      first.sae(SaeMode.FINETUNED, source, pretrained);
-      first.sae(SaeMode.SELF, base, null);
-      TuneSweep.Pick pick = null;
-      Preset used = p;
+      first.source(base);
+      Search.Pick found = search == null ? null : Search.run(p, dir, seed, search, base, root);
+      Preset used = found == null ? p : found.apply(p);
+      Stages s = found == null ? first : new Stages(used, dir, seed, root);
+      String pretrained = s.sae(SaeMode.PRETRAINED, null);
+      String scratch = s.sae(SaeMode.SCRATCH, null);
+      s.sae(SaeMode.FINETUNED, pretrained);
+      s.sae(SaeMode.SELF, null);
+      TuneSweep.Pick pick = found == null ? null : found.tune();
       if (sweep != null) {
-        pick = TuneSweep.run(first, p, dir, seed, sweep, base, scratch);
+        pick = TuneSweep.run(s, p, dir, seed, sweep, base, dir.resolve(SaeMode.SCRATCH.dir()), scratch);
         used = pick.apply(p);
-        AtomicFiles.writeString(dir.resolve("preset.json"), RunCache.GSON.toJson(used));
-        System.out.println("== " + pick.describe());
-      } else {
-        TuneSweep.clear(dir);
+        s = new Stages(used, dir, seed, root);
       }
-      Stages s = sweep == null ? first : new Stages(used, dir, seed, root);
+      if (pick == null) TuneSweep.clear(dir);
+      if (found == null) Search.clear(dir);
+      AtomicFiles.writeString(dir.resolve("preset.json"), RunCache.GSON.toJson(used));
+      if (found != null) System.out.println("== " + found.describe());
+      else if (pick != null) System.out.println("== " + pick.describe());
       for (Route r : ROUTES) {
         switch (r.kind()) {
           case SAE_TUNING, CONTROL -> s.tune(r, base, RunCache.keyOf(dir.resolve(r.sae().dir())));
@@ -146,7 +162,7 @@ public final class Miniature {
         }
       }
       for (Route r : ROUTES) s.evaluate(r);
-      Report.write(dir, used, seed, s.testSize(), pick);
+      Report.write(dir, used, seed, s.testSize(), pick, found);
     }
     System.out.printf(Locale.ROOT, "miniature: %s done in %.1f s; report at %s%n", dir.getFileName(), (System.nanoTime() - t0) / 1e9,
         dir.resolve("report.md"));
@@ -162,10 +178,23 @@ public final class Miniature {
    * @param sweep each seed first chooses its own Stage-II lr and steps on validation problems ({@link TuneSweep}); null: none.
    */
   public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds, TuneSweep.Grid sweep) throws IOException {
+    return runSeeds(p, outRoot, seeds, seed -> run(p, outRoot, fresh, seed, sweep));
+  }
+
+  /** As {@link #runSeeds(Preset, Path, boolean, List, TuneSweep.Grid)}, each seed running its own validation {@link Search}. */
+  public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, List<Long> seeds, Search.Space search) throws IOException {
+    return runSeeds(p, outRoot, seeds, seed -> run(p, outRoot, fresh, seed, search));
+  }
+
+  private interface OneSeed {
+    RunResult run(long seed) throws IOException;
+  }
+
+  private static SeedsResult runSeeds(Preset p, Path outRoot, List<Long> seeds, OneSeed one) throws IOException {
     if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) throw new IllegalArgumentException("need distinct seeds, got " + seeds);
     long t0 = System.nanoTime();
     List<RunResult> runs = new ArrayList<>();
-    for (long s : seeds) runs.add(run(p, outRoot, fresh, s, sweep));
+    for (long s : seeds) runs.add(one.run(s));
     Path dir = SeedPool.dir(outRoot, p, seeds);
     Intervals iv = SeedPool.write(dir, p, seeds, runs.stream().map(RunResult::dir).toList());
     System.out.printf(Locale.ROOT, "miniature: %d seeds done in %.1f s; pooled report at %s%n", seeds.size(), (System.nanoTime() - t0) / 1e9,
@@ -176,7 +205,7 @@ public final class Miniature {
   /** Seeds {@code first .. first + n - 1}, no sweep; see {@link #runSeeds(Preset, Path, boolean, List, TuneSweep.Grid)}. */
   public static SeedsResult runSeeds(Preset p, Path outRoot, boolean fresh, long first, int n) throws IOException {
     if (n <= 0) throw new IllegalArgumentException("need at least one seed, got " + n);
-    return runSeeds(p, outRoot, fresh, LongStream.range(first, first + n).boxed().toList(), null);
+    return runSeeds(p, outRoot, fresh, LongStream.range(first, first + n).boxed().toList(), (TuneSweep.Grid) null);
   }
 
   /** Saves a model as a HF folder ({@code config.json} + {@code model.safetensors}). */

@@ -1,6 +1,7 @@
 package dev.resa.miniature;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.LongStream;
 import picocli.CommandLine.Command;
@@ -30,15 +31,22 @@ public final class MiniatureCommand implements Callable<Integer> {
       + "validation problems: the preset's lr and steps each halved, kept and doubled; writes tune-sweep.csv and names the pick in the report")
   boolean sweep;
 
+  @Option(names = "--search", description = "first pick the SAE's width, k, hook layer and source step on validation problems, one "
+      + "axis at a time from the preset's values, then Stage II's lr and steps as --sweep does (implies --sweep); writes search.csv and "
+      + "search-pick.json and names the pick in the report")
+  boolean search;
+
   @Override
   public Integer call() throws Exception {
     if (seeds < 1) throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
     Preset p = Preset.named(preset);
     TuneSweep.Grid grid = sweep ? TuneSweep.Grid.around(p) : null;
+    Search.Space space = search ? Search.Space.around(p) : null;
+    List<Long> all = LongStream.range(seed, seed + seeds).boxed().toList();
     if (seeds == 1) {
-      System.out.println(Miniature.run(p, runs.out, runs.fresh, seed, grid).report());
+      System.out.println((space != null ? Miniature.run(p, runs.out, runs.fresh, seed, space) : Miniature.run(p, runs.out, runs.fresh, seed, grid)).report());
     } else {
-      System.out.println(Miniature.runSeeds(p, runs.out, runs.fresh, LongStream.range(seed, seed + seeds).boxed().toList(), grid).report());
+      System.out.println((space != null ? Miniature.runSeeds(p, runs.out, runs.fresh, all, space) : Miniature.runSeeds(p, runs.out, runs.fresh, all, grid)).report());
     }
     return 0;
   }

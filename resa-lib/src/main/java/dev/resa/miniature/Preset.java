@@ -37,6 +37,9 @@ import java.nio.file.Path;
  * @param hookLayer the SAE's layer, 0-indexed (Resa: model.layers.12 of 28; here the middle one).
  * @param saeLatents SAE width m (a lossy 4x, as the feasibility study suggests, so even base's own SAE bites).
  * @param saeK active latents per token (TopK).
+ * @param saeSourceStep GRPO rounds of the source whose activations train the from-scratch SAE (and the fine-tuned one):
+ *     default {@code rlSteps}, the finished source as in Resa; an earlier kept checkpoint ({@link SourceSweep#availableSteps},
+ *     0 = base) when a validation search picks one. A builder left at {@code rlSteps} follows a changed {@code rlSteps}.
  * @param saeOptimizer Stage-I optimiser: SIGNUM (SignSGD + Schedule-Free, Resa's and sparsify's default) or ADAM
  *     (an ablation knob; the earlier miniature trained its SAEs with Adam at 1e-3).
  * @param saeLr Stage-I learning rate; 0 = sparsify's automatic 5e-3 / sqrt(n / 2^14) (0.04 at n = 256).
@@ -54,9 +57,13 @@ import java.nio.file.Path;
 public record Preset(
     String name, ArithmeticTask.Config task, int hidden, int layers, int heads, int intermediate, int baseSteps, int baseBatch,
     double baseLr, double traceShare, int rlSteps, int rlPrompts, int rlGroup, double rlLr, double rlKl, double rlTemperature,
-    int loraRank, double loraAlpha, int hookLayer, int saeLatents, int saeK, SaeTrainer.Optimizer saeOptimizer, double saeLr,
+    int loraRank, double loraAlpha, int hookLayer, int saeLatents, int saeK, int saeSourceStep, SaeTrainer.Optimizer saeOptimizer, double saeLr,
     int saeSteps, int saeBatch, int saeTexts, int tuneSteps, int tuneBatch, double tuneLr, int testProblems, int samples,
     int maxNewTokens) {
+
+  public Preset {
+    if (saeSourceStep < 0 || saeSourceStep > rlSteps) throw new IllegalArgumentException("saeSourceStep " + saeSourceStep + " outside 0.." + rlSteps);
+  }
 
   /** Named construction: {@code Preset.defaults().toBuilder().saeK(8).build()}. */
   public static final class Builder {
@@ -81,6 +88,7 @@ public record Preset(
     private int hookLayer;
     private int saeLatents;
     private int saeK;
+    private Integer saeSourceStep; // null: rlSteps
     private SaeTrainer.Optimizer saeOptimizer;
     private double saeLr;
     private int saeSteps;
@@ -198,6 +206,11 @@ public record Preset(
       return this;
     }
 
+    public Builder saeSourceStep(int v) {
+      this.saeSourceStep = v;
+      return this;
+    }
+
     public Builder saeOptimizer(SaeTrainer.Optimizer v) {
       this.saeOptimizer = v;
       return this;
@@ -254,7 +267,7 @@ public record Preset(
     }
 
     public Preset build() {
-      return new Preset(name, task, hidden, layers, heads, intermediate, baseSteps, baseBatch, baseLr, traceShare, rlSteps, rlPrompts, rlGroup, rlLr, rlKl, rlTemperature, loraRank, loraAlpha, hookLayer, saeLatents, saeK, saeOptimizer, saeLr, saeSteps, saeBatch, saeTexts, tuneSteps, tuneBatch, tuneLr, testProblems, samples, maxNewTokens);
+      return new Preset(name, task, hidden, layers, heads, intermediate, baseSteps, baseBatch, baseLr, traceShare, rlSteps, rlPrompts, rlGroup, rlLr, rlKl, rlTemperature, loraRank, loraAlpha, hookLayer, saeLatents, saeK, saeSourceStep == null ? rlSteps : saeSourceStep, saeOptimizer, saeLr, saeSteps, saeBatch, saeTexts, tuneSteps, tuneBatch, tuneLr, testProblems, samples, maxNewTokens);
     }
   }
 
@@ -281,6 +294,7 @@ public record Preset(
     b.hookLayer = hookLayer;
     b.saeLatents = saeLatents;
     b.saeK = saeK;
+    b.saeSourceStep = saeSourceStep == rlSteps ? null : saeSourceStep;
     b.saeOptimizer = saeOptimizer;
     b.saeLr = saeLr;
     b.saeSteps = saeSteps;
@@ -332,7 +346,9 @@ public record Preset(
 
   /** The preset a run directory was made with (its {@code preset.json}; after a Stage-II sweep, the swept values). */
   public static Preset ofRun(Path runDir) throws IOException {
-    return RunCache.GSON.fromJson(Files.readString(runDir.resolve("preset.json")), Preset.class);
+    com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(Files.readString(runDir.resolve("preset.json"))).getAsJsonObject();
+    if (!o.has("saeSourceStep")) o.addProperty("saeSourceStep", o.get("rlSteps").getAsInt()); // written before the field: the finished source
+    return RunCache.GSON.fromJson(o, Preset.class);
   }
 
   public static Preset named(String name) {

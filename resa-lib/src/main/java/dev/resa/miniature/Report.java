@@ -28,7 +28,7 @@ final class Report {
   private static final Gson GSON = new Gson();
 
   /** Writes the CSVs, plots and {@code report.md} of the run of {@code seed} in {@code dir}. */
-  static void write(Path dir, Preset p, long seed, int testSize, TuneSweep.Pick pick) throws IOException {
+  static void write(Path dir, Preset p, long seed, int testSize, TuneSweep.Pick pick, Search.Pick search) throws IOException {
     Map<String, JsonObject> eval = new LinkedHashMap<>();
     for (Miniature.Route r : Miniature.ROUTES) {
       eval.put(r.name(), GSON.fromJson(Files.readString(dir.resolve("eval").resolve(r.name() + ".json")), JsonObject.class).getAsJsonObject("score"));
@@ -54,8 +54,9 @@ final class Report {
         + "independent); `lo`/`hi` = its 95 % bootstrap interval over problems (what the verdict uses); "
         + "think = share of samples with at least one worked step; acc|think and acc|direct split Pass@1 by that decision.\n\n");
     md.append("## Intervals\n\n").append(iv.markdown()).append('\n');
-    md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(p, pick)).append('\n');
-    if (pick != null) md.append(pick.describe()).append("\n\n");
+    md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(p, pick, search)).append('\n');
+    if (search != null) md.append(search.describe()).append("\n\n");
+    else if (pick != null) md.append(pick.describe()).append("\n\n");
     md.append("## Stage I: SAEs (Table 4's modes)\n\n").append(markdown(saes)).append('\n');
     md.append("FVU on held-out CoT-free texts of each model; start/final KL = token-mean KL(base || spliced base) before "
         + "and after Stage II.\n\n");

@@ -20,6 +20,11 @@ public record RunResult(Path dir, Table scores, Table costs, Table saes, String 
     return Table.read().csv(dir.resolve(stage).resolve("train.csv").toString()).setName(stage);
   }
 
+  /** The validation search behind a run made with one ({@link Miniature#run(Preset, Path, boolean, long, Search.Space)}), else null. */
+  public Search.Pick search() throws IOException {
+    return Search.load(dir);
+  }
+
   /** The preset the run was made with. */
   public Preset preset() throws IOException {
     return Preset.ofRun(dir);

@@ -69,21 +69,28 @@ final class SeedPool {
     md.append("## Verdict (pooled)\n\n").append(Verdict.of(iv)).append('\n');
     md.append("## Intervals per seed and pooled\n\n").append(iv.markdown()).append('\n');
     TuneSweep.Pick first = null;
+    Search.Pick firstSearch = null;
     StringBuilder picks = new StringBuilder();
     for (int i = 0; i < runDirs.size(); i++) {
       TuneSweep.Pick pick;
+      Search.Pick search;
       try {
         pick = TuneSweep.load(runDirs.get(i));
+        search = Search.load(runDirs.get(i));
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
       if (pick == null) continue;
-      if (first == null) first = pick;
-      picks.append("- seed ").append(iv.seeds().get(i)).append(": ").append(pick.describe()).append('\n');
+      if (first == null) {
+        first = pick;
+        firstSearch = search;
+      }
+      picks.append("- seed ").append(iv.seeds().get(i)).append(": ").append(search != null ? search.describe() : pick.describe()).append('\n');
     }
-    Preset shown = first == null ? p : first.apply(p);
-    md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(shown, first)).append('\n');
-    if (first != null) md.append("Each seed chose its own Stage-II lr and steps on validation problems (the table shows the first seed's):\n\n").append(picks).append('\n');
+    Preset shown = firstSearch != null ? firstSearch.apply(p) : first == null ? p : first.apply(p);
+    md.append("## Departures from the paper's recipe\n\n").append(Departures.markdown(shown, first, firstSearch)).append('\n');
+    if (first != null) md.append("Each seed chose its own ").append(firstSearch != null ? "SAE setup and " : "").append("Stage-II lr and steps on "
+        + "validation problems, never the test problems (the table shows the first seed's):\n\n").append(picks).append('\n');
     md.append("Data: `problems.csv` (Pass@1 per seed, model and problem), `intervals.csv` (every statistic above).\n");
     return md.toString();
   }

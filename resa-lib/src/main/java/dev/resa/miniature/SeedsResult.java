@@ -17,4 +17,9 @@ public record SeedsResult(Path dir, List<RunResult> runs, Intervals intervals, S
   public Table pooled() {
     return intervals.table();
   }
+
+  /** The pooled verdict (markdown), read from the intervals as the report's "Verdict" section is. */
+  public String verdict() {
+    return Verdict.of(intervals);
+  }
 }

@@ -98,7 +98,7 @@ public final class SourceSweep {
       ProblemScores base = ProblemScores.read(Stages.problemsFile(baseEval));
       for (int k : steps) {
         Path ed = dir.resolve("experiments").resolve("source-step-" + k);
-        Path model = sourceAt(p, dir, k, ed.resolve("model"), root);
+        Path model = sourceAt(p, dir, k, root);
         String saeKey = s.scratchSae(ed.resolve("sae"), model, RunCache.keyOf(model));
         s.tune(ed.resolve("tuned"), "source-step-" + k, baseKey, ed.resolve("sae"), saeKey, false, p.hookLayer(), p.tuneSteps());
         Scoring.Score src = k == 0 ? s.evaluate(baseDir, baseEval, "base") : s.evaluate(model, ed.resolve("eval-source"), "source step " + k);
@@ -121,6 +121,11 @@ public final class SourceSweep {
         throw new IllegalArgumentException("source step " + k + " was not kept; the source keeps " + Arrays.toString(availableSteps(p)));
       }
     }
+  }
+
+  /** {@link #sourceAt(Preset, Path, int, Path, NDManager)} merging into the sweep's own {@code experiments/source-step-<k>/model/}. */
+  static Path sourceAt(Preset p, Path dir, int k, NDManager root) throws IOException {
+    return sourceAt(p, dir, k, dir.resolve("experiments").resolve("source-step-" + k).resolve("model"), root);
   }
 
   /**

@@ -245,9 +245,13 @@ final class Stages {
     return "layers." + p.hookLayer();
   }
 
-  /** Stage I in one mode: SaeTrainer (the preset's optimiser, SignSGD + Schedule-Free by default) on cached activations. */
-  String sae(SaeMode mode, String modelKey, String initKey) throws IOException {
-    return sae(dir.resolve(mode.dir()), dir.resolve(mode.model.dir()), modelKey, mode == SaeMode.PRETRAINED ? "pretrain" : "trigger",
+  /**
+   * Stage I in one mode: SaeTrainer (the preset's optimiser, SignSGD + Schedule-Free by default) on cached activations
+   * of base, or for the source's modes of the source after {@code saeSourceStep} GRPO rounds ({@link SourceSweep#sourceAt}).
+   */
+  String sae(SaeMode mode, String initKey) throws IOException {
+    Path modelDir = mode.model == Model.BASE ? dir.resolve(Model.BASE.dir()) : SourceSweep.sourceAt(p, dir, p.saeSourceStep(), root);
+    return sae(dir.resolve(mode.dir()), modelDir, RunCache.keyOf(modelDir), mode == SaeMode.PRETRAINED ? "pretrain" : "trigger",
         mode == SaeMode.PRETRAINED ? mix(p.traceShare(), p.saeTexts()).apply(new Random(seed + 5)) : triggerTexts(),
         mode == SaeMode.FINETUNED ? dir.resolve(SaeMode.PRETRAINED.dir()) : null, initKey, p.saeSteps());
   }

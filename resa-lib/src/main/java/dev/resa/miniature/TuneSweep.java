@@ -74,8 +74,11 @@ public final class TuneSweep {
     }
   }
 
-  /** Runs (or loads from {@code <run>/sweep/}) the sweep of run {@code s} and copies it to {@code <run>/tune-sweep.csv}. */
-  static Pick run(Stages s, Preset p, Path runDir, long seed, Grid grid, String baseKey, String saeKey) throws IOException {
+  /**
+   * Runs (or loads from {@code <run>/sweep/}) the sweep of run {@code s} with the SAE in {@code saeDir} (spliced at
+   * {@code p}'s hook layer; the run's {@code sae/scratch} without a {@link Search}) and copies it to {@code <run>/tune-sweep.csv}.
+   */
+  static Pick run(Stages s, Preset p, Path runDir, long seed, Grid grid, String baseKey, Path saeDir, String saeKey) throws IOException {
     Path d = runDir.resolve("sweep");
     String key = RunCache.key("sweep", baseKey, saeKey, grid, p.tuneBatch(), p.loraRank(), p.loraAlpha(), Stages.LORA_DROPOUT, p.hookLayer(),
         p.samples(), p.maxNewTokens(), seed);
@@ -88,7 +91,7 @@ public final class TuneSweep {
       int last = grid.steps().get(grid.steps().size() - 1);
       Files.createDirectories(d);
       for (double lr : grid.lrs()) {
-        Table log = s.tuneWatched(runDir.resolve(Miniature.SaeMode.SCRATCH.dir()), lr, last, (step, model) -> {
+        Table log = s.tuneWatched(saeDir, lr, last, (step, model) -> {
           if (!grid.steps().contains(step)) return;
           Scoring.Score sc = Scoring.score(model, p, "sweep lr " + lr + " step " + step, val).score();
           points.add(new Point(lr, step, sc.pass1(), sc.greedy(), sc.thinkRate()));

@@ -258,6 +258,27 @@ public final class Plots {
   /** Plotly's first colours, one per group of {@link #intervalsByGroup}. */
   private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"};
 
+  /**
+   * A forest plot: one row per {@code label}, the estimate {@code y} as a marker and its interval {@code [lo, hi]} as a
+   * horizontal bar, with a vertical line at {@code reference} (e.g. 0 for differences; NaN: none).
+   */
+  public static Figure forest(String title, Table t, String label, String y, String lo, String hi, double reference) {
+    requireColumns(t, label, y, lo, hi);
+    List<Trace> traces = new ArrayList<>();
+    for (int i = 0; i < t.rowCount(); i++) {
+      String name = t.getString(i, label);
+      traces.add(ScatterTrace.builder(DoubleColumn.create("x", t.numberColumn(lo).getDouble(i), t.numberColumn(hi).getDouble(i)),
+          StringColumn.create("y", name, name)).mode(ScatterTrace.Mode.LINE).name(name + " 95 %").showLegend(false).build());
+    }
+    traces.add(ScatterTrace.builder(t.numberColumn(y), t.column(label)).mode(ScatterTrace.Mode.MARKERS).name(y).build());
+    if (!Double.isNaN(reference)) {
+      traces.add(ScatterTrace.builder(DoubleColumn.create("x", reference, reference), StringColumn.create("y", t.getString(0, label),
+          t.getString(t.rowCount() - 1, label))).mode(ScatterTrace.Mode.LINE).name("reference " + reference).build());
+    }
+    Layout layout = Layout.builder(title, y, label).height(Math.max(HEIGHT, 60 + 40 * t.rowCount())).showLegend(true).build();
+    return new Figure(layout, traces.toArray(Trace[]::new));
+  }
+
   /** Writes {@code figure} as a standalone HTML page with plotly.js inlined (works offline); atomic. */
   public static void saveHtml(Figure figure, Path path) throws IOException {
     String title = figure.getLayout() == null || figure.getLayout().getTitle() == null ? "figure" : figure.getLayout().getTitle();

@@ -8,7 +8,7 @@ import tech.tablesaw.columns.Column;
 public final class Tables {
   private Tables() {}
 
-  /** A copy of {@code t} with every double column rounded half-up to {@code digits} decimals (missing values stay missing). */
+  /** A copy of {@code t} with every double column rounded half-up to {@code digits} decimals (missing and infinite values stay as they are). */
   public static Table rounded(Table t, int digits) {
     if (digits < 0) throw new IllegalArgumentException("digits must be >= 0, got " + digits);
     double scale = Math.pow(10, digits);
@@ -16,7 +16,7 @@ public final class Tables {
     for (Column<?> c : out.columns()) {
       if (c instanceof DoubleColumn d) {
         for (int i = 0; i < d.size(); i++) {
-          if (!d.isMissing(i)) d.set(i, Math.round(d.getDouble(i) * scale) / scale);
+          if (!d.isMissing(i) && Double.isFinite(d.getDouble(i))) d.set(i, Math.round(d.getDouble(i) * scale) / scale);
         }
       }
     }

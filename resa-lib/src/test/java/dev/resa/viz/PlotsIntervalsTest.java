@@ -45,4 +45,19 @@ class PlotsIntervalsTest {
     assertEquals(0.2, data.get(4).get("y").get(1).asDouble(), 1e-12);
     assertEquals(data.get(2).get("line").get("color").asText(), data.get(4).get("marker").get("color").asText(), "a group keeps one colour");
   }
+
+  @Test
+  void forestDrawsOneBarPerRowTheEstimatesAndTheReference() {
+    Table t = Table.create("t", StringColumn.create("name", "resa - base", "source - base"), DoubleColumn.create("est", 0.02, 0.10),
+        DoubleColumn.create("lo", -0.01, 0.05), DoubleColumn.create("hi", 0.05, 0.15));
+    JsonNode data = FigureJson.tree(Plots.forest("t", t, "name", "est", "lo", "hi", 0)).get("data");
+    assertEquals(4, data.size(), "two interval bars, the estimates, the reference line");
+    assertEquals(-0.01, data.get(0).get("x").get(0).asDouble(), 1e-12);
+    assertEquals(0.05, data.get(0).get("x").get(1).asDouble(), 1e-12);
+    assertEquals("resa - base", data.get(0).get("y").get(0).asText());
+    assertEquals("source - base", data.get(1).get("y").get(1).asText());
+    assertEquals(0.10, data.get(2).get("x").get(1).asDouble(), 1e-12);
+    assertEquals(0.0, data.get(3).get("x").get(0).asDouble(), 1e-12);
+    assertEquals(3, FigureJson.tree(Plots.forest("t", t, "name", "est", "lo", "hi", Double.NaN)).get("data").size(), "NaN: no reference line");
+  }
 }

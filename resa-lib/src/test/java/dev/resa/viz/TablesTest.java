@@ -19,4 +19,12 @@ class TablesTest {
     assertEquals("b", r.stringColumn("name").get(1));
     assertEquals(0.12345, t.doubleColumn("x").get(0), 0, "the input is not changed");
   }
+
+  @Test
+  void keepsInfiniteBoundsInfinite() {
+    Table r = Tables.rounded(Table.create("t", DoubleColumn.create("lo", Double.NEGATIVE_INFINITY, 0.0004), DoubleColumn.create("hi", Double.POSITIVE_INFINITY, 1)), 3);
+    assertEquals(Double.NEGATIVE_INFINITY, r.doubleColumn("lo").get(0), 0, "an unbounded interval stays unbounded");
+    assertEquals(0.0, r.doubleColumn("lo").get(1), 0);
+    assertEquals(Double.POSITIVE_INFINITY, r.doubleColumn("hi").get(0), 0);
+  }
 }
