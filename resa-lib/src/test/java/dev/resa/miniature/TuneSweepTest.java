@@ -14,10 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** The Stage-II sweep's grid, pick rule and validation problems (no training). */
 class TuneSweepTest {
   @Test
-  void gridHalvesKeepsAndDoublesThePresetsValues() {
+  void gridQuartersHalvesKeepsAndDoublesThePresetsValues() {
     TuneSweep.Grid g = TuneSweep.Grid.around(Preset.ci()); // ci: lr 5e-4, 40 steps, 60 test problems
-    assertEquals(List.of(2.5e-4, 5e-4, 1e-3), g.lrs());
-    assertEquals(List.of(20, 40, 80), g.steps());
+    assertEquals(List.of(1.25e-4, 2.5e-4, 5e-4, 1e-3), g.lrs());
+    assertEquals(List.of(10, 20, 40, 80), g.steps());
     assertEquals(60, g.problems(), "min(100, test problems)");
   }
 
