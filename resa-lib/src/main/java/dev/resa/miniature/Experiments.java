@@ -32,7 +32,7 @@ public final class Experiments {
       if (!Files.isRegularFile(dir.resolve(m.dir()).resolve("stage.json"))) throw new IllegalStateException(dir.resolve(m.dir()) + " is not trained: call Miniature.run first");
     }
     try (NDManager root = Djl.newManager(Djl.defaultDevice())) {
-      return new Stages(p, dir, seed, root).experiment(e);
+      return e.run(p, dir, seed, root);
     }
   }
 

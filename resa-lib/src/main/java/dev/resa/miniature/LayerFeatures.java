@@ -43,22 +43,21 @@ final class LayerFeatures {
     List<String> prompts = new ArithmeticTask(p.task()).problems(ArithmeticTask.Split.TRAIN, texts, 11).stream().map(ArithmeticTask::cotFreeText).toList();
     Table out = Table.create("Reasoning features per layer, base and source (latents passing on >= " + Math.round(100 * majority) + " % of "
         + texts + " trigger texts)", IntColumn.create("layer", java.util.stream.IntStream.range(0, p.layers()).toArray()));
-    Stages stages = new Stages(p, runDir, seed, root);
     for (Model m : List.of(Model.BASE, Model.SOURCE)) {
-      int[][] counts = counts(p, runDir, stages, m, prompts, majority, root); // [reasoning | tag-only][layer]
+      int[][] counts = counts(p, runDir, seed, m, prompts, majority, root); // [reasoning | tag-only][layer]
       out.addColumns(IntColumn.create("reasoning_" + m.dir(), counts[0]), IntColumn.create("tag_only_" + m.dir(), counts[1]));
     }
     return out.reorderColumns("layer", "reasoning_base", "reasoning_source", "tag_only_base", "tag_only_source");
   }
 
   /** Per layer, how many reasoning and tag-only latents of {@code model} pass on at least {@code majority} of {@code prompts}. */
-  private static int[][] counts(Preset p, Path runDir, Stages stages, Model model, List<String> prompts, double majority, NDManager root)
+  private static int[][] counts(Preset p, Path runDir, long seed, Model model, List<String> prompts, double majority, NDManager root)
       throws IOException {
     try (NDManager m = root.newSubManager(); DecoderLM lm = HfCheckpoint.load(runDir.resolve(model.dir()), m)) {
       Map<String, SparseCoder> saes = new LinkedHashMap<>();
       for (int layer = 0; layer < p.layers(); layer++) {
         Experiment e = experiment(p, model, layer);
-        stages.experiment(e); // trains the SAE the first time; a cache hit afterwards (and for source after the layer sweep)
+        e.run(p, runDir, seed, root); // trains the SAE the first time; a cache hit afterwards (and for source after the layer sweep)
         saes.put("layers." + layer, SparsifyFormat.read(e.dir(runDir).resolve("sae"), m));
       }
       List<Map<Integer, Integer>> reasoning = hits(p.layers()), tagOnly = hits(p.layers()); // per layer: latent -> texts it passed on

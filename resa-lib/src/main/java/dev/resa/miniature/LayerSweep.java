@@ -29,7 +29,7 @@ final class LayerSweep {
     Table out = null;
     for (int layer = 0; layer < p.layers(); layer++) {
       Experiment e = experiment(p, layer);
-      Table row = new Stages(p, runDir, seed, root).experiment(e);
+      Table row = e.run(p, runDir, seed, root);
       Interval mean = missing(), gain = missing();
       if (e.tuneSteps() > 0) {
         double[][] tuned = {ProblemScores.read(Stages.problemsFile(e.dir(runDir).resolve("eval"))).pass1()};

@@ -49,7 +49,6 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
-import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 /** The miniature's stages, each a call into the library with the preset's knobs, cached by {@link RunCache}. */
@@ -108,7 +107,7 @@ final class Stages {
 
   // ---- data ----
 
-  private static String[] cotFree(ArithmeticTask.Problem q) {
+  static String[] cotFree(ArithmeticTask.Problem q) {
     return new String[] {ArithmeticTask.prompt(q), ArithmeticTask.cotFreeCompletion(q)};
   }
 
@@ -125,7 +124,7 @@ final class Stages {
   }
 
   /** The trigger set: CoT-free texts of the first {@code saeTexts} pool problems. */
-  private List<String[]> triggerTexts() {
+  List<String[]> triggerTexts() {
     return trainPool.subList(0, p.saeTexts()).stream().map(Stages::cotFree).toList();
   }
 
@@ -261,7 +260,7 @@ final class Stages {
     return sae(d, modelDir, modelKey, "trigger", triggerTexts(), null, null, p.saeSteps());
   }
 
-  private String sae(Path d, Path modelDir, String modelKey, String dataName, List<String[]> texts, Path init, String initKey, int steps) throws IOException {
+  String sae(Path d, Path modelDir, String modelKey, String dataName, List<String[]> texts, Path init, String initKey, int steps) throws IOException {
     Path acts = activations(modelDir, modelKey, dataName, texts);
     String key = RunCache.key("sae", RunCache.keyOf(acts), initKey, p.saeLatents(), p.saeK(), p.saeOptimizer(), p.saeLr(), steps, p.saeBatch(), seed);
     if (RunCache.done(d, key)) return key;
@@ -484,32 +483,4 @@ final class Stages {
   }
 
   private record Wrapper(Scoring.Score score, double wall_s) {}
-
-  /** See {@link Experiments#experiment}. */
-  Table experiment(Experiment e) throws IOException {
-    if (e.layer() < 0 || e.layer() >= p.layers()) throw new IllegalArgumentException("layer " + e.layer() + " outside 0.." + (p.layers() - 1));
-    if (e.tuneSteps() > 0 && e.layer() == p.layers() - 1) {
-      throw new IllegalArgumentException("layer " + e.layer() + " is the last: Stage II adapts the layers after the splice, and there are none");
-    }
-    Path ed = e.dir(dir);
-    Preset at = p.toBuilder().hookLayer(e.layer()).build();
-    Stages s = new Stages(at, dir, seed, root);
-    List<String[]> texts = e.trigger() == null ? s.triggerTexts()
-        : new ArithmeticTask(e.trigger()).problems(Split.TRAIN, p.saeTexts(), seed).stream().map(Stages::cotFree).toList();
-    String data = e.trigger() == null ? "trigger" : "trigger-" + RunCache.key(e.trigger());
-    String saeKey = s.sae(ed.resolve("sae"), dir.resolve(e.saeModel().dir()), RunCache.keyOf(dir.resolve(e.saeModel().dir())), data, texts, null, null, e.saeSteps());
-    Map<String, Double> sae = RunCache.read(ed.resolve("sae"));
-    double[] tuned = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
-    if (e.tuneSteps() > 0) {
-      s.tune(ed.resolve("tuned"), e.name(), RunCache.keyOf(dir.resolve("base")), ed.resolve("sae"), saeKey, false, e.layer(), e.tuneSteps());
-      Map<String, Double> st = RunCache.read(ed.resolve("tuned"));
-      Scoring.Score sc = s.evaluate(ed.resolve("tuned"), ed.resolve("eval"), e.name());
-      tuned = new double[] {st.get("start_kl"), st.get("final_kl"), sc.pass1(), sc.greedy(), sc.thinkRate()};
-    }
-    Table t = Table.create(e.name(), StringColumn.create("experiment", List.of(e.name())), IntColumn.create("layer", new int[] {e.layer()}),
-        DoubleColumn.create("fvu_heldout", sae.get("fvu_heldout_" + e.saeModel().dir())));
-    String[] cols = {"start_kl", "final_kl", "pass1", "greedy", "think"};
-    for (int i = 0; i < cols.length; i++) t.addColumns(DoubleColumn.create(cols[i], new double[] {tuned[i]}));
-    return t;
-  }
 }
